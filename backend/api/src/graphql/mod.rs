@@ -1,0 +1,57 @@
+//! The GraphQL schema: one module per domain, merged here.
+
+mod catalog;
+
+use async_graphql::{
+    EmptyMutation, EmptySubscription, MergedObject, Object, Schema, http::GraphiQLSource,
+};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::{
+    extract::State,
+    response::{Html, IntoResponse},
+};
+use sqlx::PgPool;
+
+use crate::AppState;
+
+/// Queries that describe the platform itself.
+#[derive(Default)]
+pub struct PlatformQuery;
+
+#[Object]
+impl PlatformQuery {
+    /// The version of the Tributary server answering this request.
+    async fn server_version(&self) -> &'static str {
+        env!("CARGO_PKG_VERSION")
+    }
+}
+
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(PlatformQuery, catalog::CatalogQuery);
+
+pub type ApiSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+
+/// Deepest document accepted; deeper ones are refused before execution.
+pub const MAX_DEPTH: usize = 12;
+/// Highest complexity (fields, weighted by page sizes) accepted.
+pub const MAX_COMPLEXITY: usize = 2_000;
+
+/// Builds the schema with its limits. The SDL of this schema is committed as `schema.graphql`.
+pub fn build_schema(pool: PgPool) -> ApiSchema {
+    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+        .data(pool)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .finish()
+}
+
+pub(crate) async fn graphql_handler(
+    State(state): State<AppState>,
+    request: GraphQLRequest,
+) -> GraphQLResponse {
+    state.schema.execute(request.into_inner()).await.into()
+}
+
+pub(crate) async fn graphiql() -> impl IntoResponse {
+    Html(GraphiQLSource::build().endpoint("/graphql").finish())
+}

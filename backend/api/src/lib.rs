@@ -1,0 +1,76 @@
+//! The outside of Tributary: the GraphQL API, health and readiness. Thin by design: resolvers
+//! parse input, call the domain crates and map their errors; business rules live elsewhere.
+
+mod error;
+pub mod graphql;
+mod health;
+mod state;
+
+use std::time::Duration;
+
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, Request, State},
+    http::header::CONTENT_LENGTH,
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use tower_http::limit::RequestBodyLimitLayer;
+
+pub use error::{ApiError, ErrorCode};
+pub use graphql::{ApiSchema, build_schema};
+pub use health::{Readiness, check_readiness};
+pub use state::AppState;
+
+/// Limits applied at the HTTP edge.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpLimits {
+    /// Largest accepted request body (GraphQL documents and variables included).
+    pub max_body_bytes: usize,
+    /// Time budget of each readiness probe dependency check.
+    pub readiness_timeout: Duration,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 256 * 1024,
+            readiness_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+/// The API routes: `/graphql`, `/healthz`, `/readyz`.
+pub fn router(state: AppState) -> Router {
+    let graphql = if state.graphiql {
+        get(graphql::graphiql).post(graphql::graphql_handler)
+    } else {
+        post(graphql::graphql_handler)
+    };
+    Router::new()
+        .route("/graphql", graphql)
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        // Streamed bodies are cut at the limit; declared lengths are refused up front with JSON.
+        .layer(RequestBodyLimitLayer::new(state.limits.max_body_bytes))
+        .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            state.limits.max_body_bytes,
+            refuse_large_bodies,
+        ))
+        .with_state(state)
+}
+
+/// Answers `413` with the API's JSON error body when `Content-Length` exceeds the limit.
+async fn refuse_large_bodies(State(limit): State<usize>, request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return ApiError::PayloadTooLarge { limit }.into_response();
+    }
+    next.run(request).await
+}

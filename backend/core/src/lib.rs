@@ -1,0 +1,8 @@
+//! Shared domain types for every Tributary crate.
+//!
+//! Values with rules are parsed once at the edge into newtypes ([`TopicName`], [`KafkaUsername`],
+//! [`Principal`]) and trusted everywhere after.
+
+mod names;
+
+pub use names::{KafkaUsername, NameError, Principal, TopicName};

@@ -1,0 +1,347 @@
+//! Typed configuration, read once at start from the environment and validated before anything
+//! connects. Every variable is listed in the README's configuration reference.
+
+use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
+
+use secrecy::SecretString;
+use tributary_db::DbConfig;
+use tributary_provisioning::{KafkaConfig, SecurityProtocol};
+
+/// A configuration problem, naming the variable at fault. Secrets are never echoed.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{var} is required: {hint}")]
+    Missing {
+        var: &'static str,
+        hint: &'static str,
+    },
+    #[error("{var} is invalid: {reason}")]
+    Invalid { var: &'static str, reason: String },
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database: DbConfig,
+    pub kafka: KafkaConfig,
+    /// Budget of one Kafka admin request (and of the start-up reachability check).
+    pub kafka_timeout: Duration,
+    pub log_format: LogFormat,
+    /// `tracing` filter directives, e.g. `info,tributary=debug`.
+    pub log_filter: String,
+    /// Folder holding `pkg/` (the portal's wasm and JS), written by `cargo xtask`.
+    pub site_root: PathBuf,
+    pub graphiql: bool,
+    pub shutdown_grace: Duration,
+    pub max_body_bytes: usize,
+}
+
+/// Reads a variable through `lookup`, treating empty values as unset.
+struct Vars<F: Fn(&str) -> Option<String>>(F);
+
+impl<F: Fn(&str) -> Option<String>> Vars<F> {
+    fn get(&self, var: &str) -> Option<String> {
+        (self.0)(var).filter(|v| !v.trim().is_empty())
+    }
+
+    fn required(&self, var: &'static str, hint: &'static str) -> Result<String, ConfigError> {
+        self.get(var).ok_or(ConfigError::Missing { var, hint })
+    }
+
+    fn parsed<T: FromStr>(&self, var: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match self.get(var) {
+            None => Ok(default),
+            Some(raw) => raw
+                .trim()
+                .parse()
+                .map_err(|e: T::Err| ConfigError::Invalid {
+                    var,
+                    reason: format!("{raw:?}: {e}"),
+                }),
+        }
+    }
+
+    fn bool(&self, var: &'static str, default: bool) -> Result<bool, ConfigError> {
+        match self
+            .get(var)
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None => Ok(default),
+            Some("1" | "true" | "yes" | "on") => Ok(true),
+            Some("0" | "false" | "no" | "off") => Ok(false),
+            Some(other) => Err(ConfigError::Invalid {
+                var,
+                reason: format!("{other:?} is not a boolean (use true or false)"),
+            }),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|var| std::env::var(var).ok())
+    }
+
+    /// Reads configuration through any lookup function (tests pass a map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars(lookup);
+
+        let database_url = vars.required(
+            "DATABASE_URL",
+            "the PostgreSQL URL, e.g. postgres://user:pass@host:5432/tributary",
+        )?;
+        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(ConfigError::Invalid {
+                var: "DATABASE_URL",
+                reason: "must start with postgres:// or postgresql://".into(),
+            });
+        }
+        let database = DbConfig {
+            url: SecretString::from(database_url),
+            max_connections: vars.parsed("TRIBUTARY_DB_MAX_CONNECTIONS", 10u32)?,
+            acquire_timeout: Duration::from_secs(5),
+        };
+        if database.max_connections == 0 {
+            return Err(ConfigError::Invalid {
+                var: "TRIBUTARY_DB_MAX_CONNECTIONS",
+                reason: "must be at least 1".into(),
+            });
+        }
+        database
+            .connect_options()
+            .map_err(|e| ConfigError::Invalid {
+                var: "DATABASE_URL",
+                // The sqlx message never contains the password; the URL itself is not repeated.
+                reason: e.to_string(),
+            })?;
+
+        let bootstrap_servers = vars
+            .get("TRIBUTARY_KAFKA_BOOTSTRAP")
+            .unwrap_or_else(|| "127.0.0.1:19092".to_owned());
+        for server in bootstrap_servers.split(',') {
+            let ok = server.trim().rsplit_once(':').is_some_and(|(host, port)| {
+                !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0)
+            });
+            if !ok {
+                return Err(ConfigError::Invalid {
+                    var: "TRIBUTARY_KAFKA_BOOTSTRAP",
+                    reason: format!("{server:?} is not host:port"),
+                });
+            }
+        }
+        let protocol_raw = vars
+            .get("TRIBUTARY_KAFKA_SECURITY_PROTOCOL")
+            .unwrap_or_else(|| "SASL_PLAINTEXT".to_owned());
+        let security_protocol =
+            SecurityProtocol::parse(&protocol_raw).ok_or_else(|| ConfigError::Invalid {
+                var: "TRIBUTARY_KAFKA_SECURITY_PROTOCOL",
+                reason: format!("{protocol_raw:?} is not SASL_PLAINTEXT or SASL_SSL"),
+            })?;
+        let ca_location = vars.get("TRIBUTARY_KAFKA_CA_LOCATION").map(PathBuf::from);
+        if let Some(ca) = ca_location.as_ref().filter(|ca| !ca.is_file()) {
+            return Err(ConfigError::Invalid {
+                var: "TRIBUTARY_KAFKA_CA_LOCATION",
+                reason: format!("{} is not a readable file", ca.display()),
+            });
+        }
+        let kafka = KafkaConfig {
+            bootstrap_servers,
+            security_protocol,
+            username: vars
+                .get("TRIBUTARY_KAFKA_USERNAME")
+                .unwrap_or_else(|| "tributary".to_owned()),
+            password: SecretString::from(vars.required(
+                "TRIBUTARY_KAFKA_PASSWORD",
+                "the SCRAM-SHA-512 secret of the platform's Kafka super user",
+            )?),
+            ca_location,
+        };
+
+        let log_format = match vars.get("TRIBUTARY_LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    var: "TRIBUTARY_LOG_FORMAT",
+                    reason: format!("{other:?} is not text or json"),
+                });
+            }
+        };
+        let log_filter = vars
+            .get("TRIBUTARY_LOG")
+            .unwrap_or_else(|| "info".to_owned());
+        tracing_subscriber::EnvFilter::try_new(&log_filter).map_err(|e| ConfigError::Invalid {
+            var: "TRIBUTARY_LOG",
+            reason: e.to_string(),
+        })?;
+
+        let kafka_timeout =
+            Duration::from_millis(vars.parsed("TRIBUTARY_KAFKA_TIMEOUT_MS", 10_000u64)?);
+        if kafka_timeout.is_zero() {
+            return Err(ConfigError::Invalid {
+                var: "TRIBUTARY_KAFKA_TIMEOUT_MS",
+                reason: "must be positive".into(),
+            });
+        }
+
+        Ok(Self {
+            listen: vars.parsed("TRIBUTARY_LISTEN", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
+            database,
+            kafka,
+            kafka_timeout,
+            log_format,
+            log_filter,
+            site_root: PathBuf::from(
+                vars.get("TRIBUTARY_SITE_ROOT")
+                    .unwrap_or_else(|| "target/site".to_owned()),
+            ),
+            graphiql: vars.bool("TRIBUTARY_GRAPHIQL", false)?,
+            shutdown_grace: Duration::from_secs(
+                vars.parsed("TRIBUTARY_SHUTDOWN_GRACE_SECS", 10u64)?,
+            ),
+            max_body_bytes: vars.parsed("TRIBUTARY_MAX_BODY_BYTES", 256 * 1024usize)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(move |k| map.get(k).cloned())
+    }
+
+    const BASE: [(&str, &str); 2] = [
+        ("DATABASE_URL", "postgres://u:p@127.0.0.1:5432/db"),
+        ("TRIBUTARY_KAFKA_PASSWORD", "s3cret"),
+    ];
+
+    #[test]
+    fn defaults_apply_when_only_secrets_are_given() {
+        let config = load(&BASE).expect("valid");
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.kafka.bootstrap_servers, "127.0.0.1:19092");
+        assert_eq!(
+            config.kafka.security_protocol,
+            SecurityProtocol::SaslPlaintext
+        );
+        assert_eq!(config.kafka.password.expose_secret(), "s3cret");
+        assert_eq!(config.log_format, LogFormat::Text);
+        assert!(!config.graphiql);
+    }
+
+    #[test]
+    fn missing_database_url_is_named() {
+        let err = load(&[("TRIBUTARY_KAFKA_PASSWORD", "x")]).expect_err("must fail");
+        assert!(matches!(
+            err,
+            ConfigError::Missing {
+                var: "DATABASE_URL",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn missing_kafka_secret_is_named() {
+        let err = load(&[BASE[0]]).expect_err("must fail");
+        assert!(matches!(
+            err,
+            ConfigError::Missing {
+                var: "TRIBUTARY_KAFKA_PASSWORD",
+                ..
+            }
+        ));
+        let err =
+            load(&[BASE[0], ("TRIBUTARY_KAFKA_PASSWORD", "  ")]).expect_err("blank is missing");
+        assert!(matches!(
+            err,
+            ConfigError::Missing {
+                var: "TRIBUTARY_KAFKA_PASSWORD",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn bad_values_are_named_and_do_not_echo_secrets() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("DATABASE_URL", "mysql://u:topsecret@h/db", "DATABASE_URL"),
+            (
+                "DATABASE_URL",
+                "postgres://u:topsecret@h:notaport/db",
+                "DATABASE_URL",
+            ),
+            (
+                "TRIBUTARY_KAFKA_BOOTSTRAP",
+                "localhost",
+                "TRIBUTARY_KAFKA_BOOTSTRAP",
+            ),
+            (
+                "TRIBUTARY_KAFKA_BOOTSTRAP",
+                "a:1,b:0",
+                "TRIBUTARY_KAFKA_BOOTSTRAP",
+            ),
+            (
+                "TRIBUTARY_KAFKA_SECURITY_PROTOCOL",
+                "PLAINTEXT",
+                "TRIBUTARY_KAFKA_SECURITY_PROTOCOL",
+            ),
+            (
+                "TRIBUTARY_KAFKA_CA_LOCATION",
+                "/nonexistent/ca.pem",
+                "TRIBUTARY_KAFKA_CA_LOCATION",
+            ),
+            ("TRIBUTARY_LISTEN", "8080", "TRIBUTARY_LISTEN"),
+            ("TRIBUTARY_LOG_FORMAT", "xml", "TRIBUTARY_LOG_FORMAT"),
+            ("TRIBUTARY_GRAPHIQL", "maybe", "TRIBUTARY_GRAPHIQL"),
+            (
+                "TRIBUTARY_DB_MAX_CONNECTIONS",
+                "0",
+                "TRIBUTARY_DB_MAX_CONNECTIONS",
+            ),
+            (
+                "TRIBUTARY_KAFKA_TIMEOUT_MS",
+                "-5",
+                "TRIBUTARY_KAFKA_TIMEOUT_MS",
+            ),
+        ];
+        for (var, value, expected) in cases {
+            let mut pairs: Vec<(&str, &str)> =
+                BASE.iter().filter(|(k, _)| k != var).copied().collect();
+            pairs.push((var, value));
+            let err = load(&pairs).expect_err(&format!("{var}={value} must be refused"));
+            match &err {
+                ConfigError::Invalid { var, .. } => assert_eq!(var, expected),
+                other => panic!("{var}={value}: unexpected {other:?}"),
+            }
+            assert!(
+                !err.to_string().contains("topsecret"),
+                "secret leaked: {err}"
+            );
+            assert!(!err.to_string().contains("s3cret"), "secret leaked: {err}");
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! The Tributary server as a library: the binary and the integration tests build the same app.
+
+pub mod config;
+pub mod demo;
+mod startup;
+pub mod telemetry;
+
+pub use config::{Config, ConfigError, LogFormat};
+pub use startup::{StartupError, connect, migrate, router, serve, shutdown_signal};

@@ -1,0 +1,169 @@
+//! Start-up: check every dependency with a clear error, build the router, serve until a signal,
+//! then drain within the grace period.
+
+use std::path::Path;
+
+use axum::Router;
+use leptos::prelude::{LeptosOptions, provide_context};
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+use tributary_api::{AppState, HttpLimits};
+use tributary_db::{DbError, MigrationStatus};
+use tributary_provisioning::{KafkaAdmin, KafkaAdminError};
+
+use crate::Config;
+
+/// Why the server could not start. Each names the dependency and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database: {0}")]
+    Database(#[from] DbError),
+    #[error("database schema is not current ({0}); run `tributary migrate` with this binary first")]
+    MigrationsNotApplied(MigrationStatus),
+    #[error("kafka: cannot reach or log in to {bootstrap}: {source}")]
+    Kafka {
+        bootstrap: String,
+        #[source]
+        source: KafkaAdminError,
+    },
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("server error: {0}")]
+    Serve(#[source] std::io::Error),
+}
+
+/// Connects to PostgreSQL and Kafka and proves both answer.
+pub async fn connect(config: &Config) -> Result<(PgPool, KafkaAdmin), StartupError> {
+    let pool = config.database.connect().await?;
+    let kafka_error = |source| StartupError::Kafka {
+        bootstrap: config.kafka.bootstrap_servers.clone(),
+        source,
+    };
+    let kafka = KafkaAdmin::new(&config.kafka, config.kafka_timeout).map_err(kafka_error)?;
+    let info = kafka.cluster_info().await.map_err(kafka_error)?;
+    tracing::info!(brokers = info.broker_count, "kafka reachable");
+    Ok((pool, kafka))
+}
+
+/// `tributary migrate`: applies pending migrations.
+pub async fn migrate(config: &Config) -> Result<MigrationStatus, StartupError> {
+    let pool = config.database.connect().await?;
+    tributary_db::migrate(&pool).await?;
+    Ok(tributary_db::migration_status(&pool).await?)
+}
+
+/// The whole HTTP surface: API routes, the portal (SSR + hydration assets), middleware.
+pub fn router(state: AppState, site_root: &Path) -> Router {
+    let options = LeptosOptions::builder()
+        .output_name("tributary_web")
+        .site_root(site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .build();
+    let routes = generate_route_list(tributary_web::App);
+    let schema = state.schema.clone();
+    let shell_options = options.clone();
+    let portal = Router::new()
+        .leptos_routes_with_context(
+            &options,
+            routes,
+            move || provide_context(schema.clone()),
+            move || tributary_web::shell(shell_options.clone()),
+        )
+        .route_service(
+            &leptos_axum::site_pkg_dir_service_route_path(&options),
+            leptos_axum::site_pkg_dir_service(&options),
+        )
+        .fallback(leptos_axum::file_and_error_handler(tributary_web::shell))
+        .with_state(options);
+
+    tributary_api::router(state)
+        .merge(portal)
+        .layer(CatchPanicLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Resolves on SIGINT or SIGTERM, and cancels `token` so background tasks stop too.
+pub async fn shutdown_signal(token: CancellationToken) {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+        () = token.cancelled() => {},
+    }
+    tracing::info!("shutdown requested");
+    token.cancel();
+}
+
+/// `tributary serve`: checks dependencies, then serves until a signal; in-flight requests get
+/// `shutdown_grace` to finish.
+pub async fn serve(config: &Config) -> Result<(), StartupError> {
+    let (pool, kafka) = connect(config).await?;
+    let status = tributary_db::migration_status(&pool).await?;
+    if !status.is_current() {
+        return Err(StartupError::MigrationsNotApplied(status));
+    }
+    if !config.site_root.join("pkg").is_dir() {
+        tracing::warn!(
+            site_root = %config.site_root.display(),
+            "portal assets not found: pages render, but stay non-interactive (build them with `cargo xtask`)"
+        );
+    }
+    let limits = HttpLimits {
+        max_body_bytes: config.max_body_bytes,
+        ..HttpLimits::default()
+    };
+    let state = AppState::new(pool.clone(), kafka, limits, config.graphiql);
+    let app = router(state, &config.site_root);
+    let listener =
+        TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| StartupError::Listen {
+                addr: config.listen,
+                source,
+            })?;
+    tracing::info!(addr = %config.listen, "listening");
+
+    let token = CancellationToken::new();
+    let server = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal(token.clone()));
+    let mut server = std::pin::pin!(server.into_future());
+    tokio::select! {
+        result = &mut server => result.map_err(StartupError::Serve)?,
+        () = token.cancelled() => {
+            match tokio::time::timeout(config.shutdown_grace, &mut server).await {
+                Ok(result) => result.map_err(StartupError::Serve)?,
+                Err(_) => tracing::warn!(grace = ?config.shutdown_grace, "requests still running after the grace period; stopping anyway"),
+            }
+        }
+    }
+    pool.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}

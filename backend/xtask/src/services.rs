@@ -1,0 +1,523 @@
+//! The real components: PostgreSQL (Debian), Apache Kafka (Maven Central jars), stripe-mock (Go
+//! module proxy), Chromium (Debian). Each `ensure_*` installs what is missing, idempotently.
+
+use std::{
+    collections::BTreeMap,
+    fs,
+    io::Read,
+    path::{Path, PathBuf},
+    process::Command,
+    sync::Once,
+    time::Duration,
+};
+
+use crate::{
+    Ctx,
+    proc::{self, Service},
+    ui,
+};
+
+pub const KAFKA_VERSION: &str = "4.4.0";
+pub const STRIPE_MOCK_VERSION: &str = "v0.203.0";
+const SLF4J_VERSION: &str = "2.0.17";
+const LOG4J_VERSION: &str = "2.24.3";
+/// The platform's super user on the local broker.
+pub const KAFKA_PLATFORM_USER: &str = "tributary";
+
+fn is_root() -> bool {
+    proc::output(Command::new("id").arg("-u")).is_ok_and(|s| s.trim() == "0")
+}
+
+/// Installs Debian packages (running `apt-get update` once per process first).
+pub fn apt_install(packages: &[&str]) -> Result<(), String> {
+    static UPDATE: Once = Once::new();
+    if !is_root() {
+        return Err(format!(
+            "missing system packages {packages:?}; install them (`sudo apt-get install -y {}`) or run as root",
+            packages.join(" ")
+        ));
+    }
+    let mut update = Ok(());
+    UPDATE.call_once(|| {
+        ui::detail("apt-get update");
+        update = proc::run(Command::new("apt-get").args(["update", "-qq"]));
+    });
+    update?;
+    ui::detail(format!("apt-get install {}", packages.join(" ")));
+    proc::run(
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(packages)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
+/// Random bytes as lowercase hex, for throwaway secrets of the local stack.
+pub fn random_hex(bytes: usize) -> Result<String, String> {
+    let mut buf = vec![0u8; bytes];
+    fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .map_err(|e| format!("/dev/urandom: {e}"))?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+// ---------------------------------------------------------------- PostgreSQL
+
+pub struct Postgres {
+    /// A URL whose role may create databases (tests create one per test).
+    pub url: String,
+    /// (version, cluster) when this process started the cluster and should stop it.
+    started: Option<(String, String)>,
+}
+
+impl Postgres {
+    pub fn stop(&mut self) {
+        if let Some((version, cluster)) = self.started.take() {
+            let _ = proc::run(Command::new("pg_ctlcluster").args([
+                version.as_str(),
+                cluster.as_str(),
+                "stop",
+            ]));
+            ui::detail("PostgreSQL stopped");
+        }
+    }
+}
+
+fn newest_postgres_version() -> Option<String> {
+    let mut versions: Vec<u32> = fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("bin/postgres").is_file())
+        .filter_map(|e| e.file_name().to_string_lossy().parse().ok())
+        .collect();
+    versions.sort_unstable();
+    versions.last().map(u32::to_string)
+}
+
+fn psql_as_postgres(port: &str, sql: &str) -> Result<String, String> {
+    proc::output(Command::new("runuser").args([
+        "-u",
+        "postgres",
+        "--",
+        "psql",
+        "-p",
+        port,
+        "-h",
+        "/var/run/postgresql",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-tAc",
+        sql,
+    ]))
+}
+
+/// Uses `DATABASE_URL` when set; otherwise runs a private Debian cluster `tributary` on
+/// `TRIBUTARY_PG_PORT` (default 55432), tuned for a disposable local stack (no fsync).
+pub fn ensure_postgres() -> Result<Postgres, String> {
+    if let Ok(url) = std::env::var("DATABASE_URL")
+        && !url.trim().is_empty()
+    {
+        ui::detail("using the server DATABASE_URL names");
+        return Ok(Postgres { url, started: None });
+    }
+    if !is_root() {
+        return Err("set DATABASE_URL to a PostgreSQL server whose role may create databases, or run as root so the Debian cluster can be managed".into());
+    }
+    if newest_postgres_version().is_none() {
+        apt_install(&["postgresql"])?;
+    }
+    let version = newest_postgres_version().ok_or("PostgreSQL binaries not found after install")?;
+    let port = std::env::var("TRIBUTARY_PG_PORT").unwrap_or_else(|_| "55432".into());
+    let cluster = "tributary";
+    let clusters = proc::output(Command::new("pg_lsclusters").arg("-h"))?;
+    let line = clusters
+        .lines()
+        .find(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.len() > 3 && f[0] == version && f[1] == cluster
+        })
+        .map(str::to_owned);
+    let line = match line {
+        Some(line) => line,
+        None => {
+            ui::detail(format!(
+                "creating cluster {version}/{cluster} on port {port}"
+            ));
+            proc::output(Command::new("pg_createcluster").args([
+                "-p",
+                &port,
+                "--start-conf",
+                "manual",
+                "-o",
+                "fsync=off",
+                "-o",
+                "synchronous_commit=off",
+                "-o",
+                "full_page_writes=off",
+                "-o",
+                "max_connections=300",
+                &version,
+                cluster,
+            ]))?;
+            format!("{version} {cluster} {port} down")
+        }
+    };
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let port = fields[2].to_owned();
+    let mut started = None;
+    if fields[3] != "online" {
+        proc::output(Command::new("pg_ctlcluster").args([version.as_str(), cluster, "start"]))?;
+        started = Some((version.clone(), cluster.to_owned()));
+    } else {
+        ui::detail("cluster already running");
+    }
+    proc::wait_until("PostgreSQL", Duration::from_secs(30), None, || {
+        psql_as_postgres(&port, "select 1").is_ok()
+    })?;
+    let has_role = psql_as_postgres(&port, "select 1 from pg_roles where rolname = 'tributary'")?;
+    if has_role.trim().is_empty() {
+        psql_as_postgres(
+            &port,
+            "create role tributary login createdb password 'tributary'",
+        )?;
+    }
+    let has_db = psql_as_postgres(
+        &port,
+        "select 1 from pg_database where datname = 'tributary'",
+    )?;
+    if has_db.trim().is_empty() {
+        psql_as_postgres(&port, "create database tributary owner tributary")?;
+    }
+    Ok(Postgres {
+        url: format!("postgres://tributary:tributary@127.0.0.1:{port}/tributary"),
+        started,
+    })
+}
+
+// ---------------------------------------------------------------- Java, Kafka
+
+fn java_major() -> Option<u32> {
+    let out = Command::new("java").arg("-version").output().ok()?;
+    let text = String::from_utf8_lossy(&out.stderr);
+    let version = text.split('"').nth(1)?;
+    version.split('.').next()?.parse().ok()
+}
+
+fn ensure_java_and_maven() -> Result<(), String> {
+    let mut missing = Vec::new();
+    if java_major().is_none_or(|v| v < 17) {
+        missing.push("openjdk-17-jre-headless");
+    }
+    if !proc::on_path("mvn") {
+        missing.push("maven");
+    }
+    if !missing.is_empty() {
+        apt_install(&missing)?;
+    }
+    Ok(())
+}
+
+/// Downloads Kafka's jars from Maven Central once; returns the `lib` folder.
+pub fn ensure_kafka_jars(ctx: &Ctx) -> Result<PathBuf, String> {
+    let home = ctx.cache.join(format!("kafka-{KAFKA_VERSION}"));
+    let lib = home.join("lib");
+    let marker = home.join(".complete");
+    if marker.is_file() {
+        ui::detail(format!("Kafka {KAFKA_VERSION} jars cached"));
+        return Ok(lib);
+    }
+    ensure_java_and_maven()?;
+    fs::create_dir_all(&home).map_err(|e| e.to_string())?;
+    let pom = format!(
+        r#"<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>dev.tributary.stack</groupId>
+  <artifactId>kafka-runtime</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>{KAFKA_VERSION}</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>{KAFKA_VERSION}</version></dependency>
+    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-api</artifactId><version>{SLF4J_VERSION}</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j2-impl</artifactId><version>{LOG4J_VERSION}</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>{LOG4J_VERSION}</version></dependency>
+  </dependencies>
+</project>
+"#
+    );
+    fs::write(home.join("pom.xml"), pom).map_err(|e| e.to_string())?;
+    let _ = fs::remove_dir_all(&lib);
+    proc::run_with_progress(
+        Command::new("mvn").current_dir(&home).args([
+            "-B",
+            "dependency:copy-dependencies",
+            "-DoutputDirectory=lib",
+            "-DincludeScope=runtime",
+        ]),
+        &home.join("maven.log"),
+        "artifacts downloaded",
+        "Downloaded from",
+    )?;
+    let jars = fs::read_dir(&lib).map(|d| d.count()).unwrap_or(0);
+    ui::detail(format!("{jars} jars in {}", lib.display()));
+    fs::write(&marker, "ok").map_err(|e| e.to_string())?;
+    Ok(lib)
+}
+
+/// Where and how to run one broker.
+pub struct KafkaInstance {
+    pub dir: PathBuf,
+    pub port: u16,
+    pub controller_port: u16,
+    pub password: String,
+}
+
+impl KafkaInstance {
+    pub fn bootstrap(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+const LOG4J2_PROPERTIES: &str = "status = warn
+appender.file.type = File
+appender.file.name = FILE
+appender.file.fileName = ${sys:kafka.logs.dir}/server.log
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.file.ref = FILE
+logger.config.name = org.apache.kafka.common.config.AbstractConfig
+logger.config.level = WARN
+";
+
+fn server_properties(i: &KafkaInstance) -> String {
+    // The controller listener is PLAINTEXT on loopback only and its ANONYMOUS principal is a super
+    // user: KRaft's own controller traffic needs it, and no client is ever pointed at it. Every
+    // client listener requires SCRAM-SHA-512 and is checked by the StandardAuthorizer.
+    format!(
+        "process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:{cport}
+listeners=SASL_PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{cport}
+advertised.listeners=SASL_PLAINTEXT://127.0.0.1:{port}
+listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=SASL_PLAINTEXT
+sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"{user}\" password=\"{pw}\";
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:{user};User:ANONYMOUS
+log.dirs={data}
+num.partitions=1
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=5
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+",
+        port = i.port,
+        cport = i.controller_port,
+        user = KAFKA_PLATFORM_USER,
+        pw = i.password,
+        data = i.dir.join("data").display(),
+    )
+}
+
+fn java_command(lib: &Path, instance: &KafkaInstance, heap: &str) -> Command {
+    let mut cmd = Command::new("java");
+    cmd.arg(format!("-Xmx{heap}"))
+        .arg("-Xms128m")
+        .arg("-XX:+UseSerialGC")
+        .arg("-Djava.awt.headless=true")
+        .arg(format!(
+            "-Dlog4j2.configurationFile={}",
+            instance.dir.join("log4j2.properties").display()
+        ))
+        .arg(format!(
+            "-Dkafka.logs.dir={}",
+            instance.dir.join("logs").display()
+        ))
+        .arg("-cp")
+        .arg(format!("{}/*", lib.display()));
+    cmd
+}
+
+/// A Kafka cluster id: 16 random bytes, base64url without padding (what `random-uuid` prints).
+fn cluster_id() -> Result<String, String> {
+    let hex = random_hex(16)?;
+    let bytes: Vec<u8> = (0..16)
+        .filter_map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
+        .collect();
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n =
+            chunk.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b)) << (8 * (3 - chunk.len()));
+        for i in 0..=chunk.len() {
+            out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+        }
+    }
+    Ok(out)
+}
+
+/// Formats the instance's storage once (with the platform's SCRAM credential) and starts the
+/// broker; returns when it reports itself started.
+pub fn start_kafka(lib: &Path, instance: &KafkaInstance) -> Result<Service, String> {
+    fs::create_dir_all(instance.dir.join("logs")).map_err(|e| e.to_string())?;
+    fs::write(instance.dir.join("log4j2.properties"), LOG4J2_PROPERTIES)
+        .map_err(|e| e.to_string())?;
+    let props = instance.dir.join("server.properties");
+    fs::write(&props, server_properties(instance)).map_err(|e| e.to_string())?;
+    if !instance.dir.join("data/meta.properties").is_file() {
+        ui::detail("formatting storage (KRaft) with the platform's SCRAM credential");
+        proc::output(
+            java_command(lib, instance, "256m")
+                .arg("kafka.tools.StorageTool")
+                .arg("format")
+                .arg("-t")
+                .arg(cluster_id()?)
+                .arg("-c")
+                .arg(&props)
+                .arg("--add-scram")
+                .arg(format!(
+                    "SCRAM-SHA-512=[name={KAFKA_PLATFORM_USER},password={}]",
+                    instance.password
+                )),
+        )?;
+    }
+    if proc::port_open(instance.port) {
+        return Err(format!(
+            "port {} is already in use; is another Kafka running?",
+            instance.port
+        ));
+    }
+    let server_log = instance.dir.join("logs/server.log");
+    let _ = fs::remove_file(&server_log);
+    let mut service = Service::spawn(
+        "Kafka",
+        java_command(lib, instance, "512m")
+            .arg("kafka.Kafka")
+            .arg(&props),
+        &instance.dir.join("logs/stdout.log"),
+        &BTreeMap::new(),
+        Duration::from_secs(30),
+    )?;
+    let result = proc::wait_until(
+        "Kafka",
+        Duration::from_secs(120),
+        Some(&mut service),
+        || {
+            proc::port_open(instance.port)
+                && fs::read_to_string(&server_log)
+                    .is_ok_and(|log| log.contains("Kafka Server started"))
+        },
+    );
+    if let Err(e) = result {
+        let tail = fs::read_to_string(&server_log).unwrap_or_default();
+        let tail: Vec<&str> = tail.lines().rev().take(20).collect();
+        return Err(format!(
+            "{e}\n{}\n{}",
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+            service.log_tail(10)
+        ));
+    }
+    Ok(service)
+}
+
+// ---------------------------------------------------------------- stripe-mock
+
+pub fn ensure_stripe_mock(ctx: &Ctx) -> Result<PathBuf, String> {
+    let bin_dir = ctx.cache.join("bin");
+    let bin = bin_dir.join("stripe-mock");
+    let marker = bin_dir.join("stripe-mock.version");
+    if bin.is_file() && fs::read_to_string(&marker).is_ok_and(|v| v.trim() == STRIPE_MOCK_VERSION) {
+        ui::detail(format!("stripe-mock {STRIPE_MOCK_VERSION} cached"));
+        return Ok(bin);
+    }
+    if !proc::on_path("go") {
+        apt_install(&["golang-go"])?;
+    }
+    fs::create_dir_all(&bin_dir).map_err(|e| e.to_string())?;
+    ui::detail(format!(
+        "go install github.com/stripe/stripe-mock@{STRIPE_MOCK_VERSION}"
+    ));
+    proc::run(
+        Command::new("go")
+            .args([
+                "install",
+                &format!("github.com/stripe/stripe-mock@{STRIPE_MOCK_VERSION}"),
+            ])
+            .env("GOBIN", &bin_dir)
+            .env("GOFLAGS", "-mod=mod"),
+    )?;
+    fs::write(&marker, STRIPE_MOCK_VERSION).map_err(|e| e.to_string())?;
+    Ok(bin)
+}
+
+pub fn start_stripe_mock(bin: &Path, port: u16, log: &Path) -> Result<Service, String> {
+    if proc::port_open(port) {
+        return Err(format!(
+            "port {port} is already in use; is another stripe-mock running?"
+        ));
+    }
+    let mut service = Service::spawn(
+        "stripe-mock",
+        Command::new(bin).args(["-http-addr", &format!("127.0.0.1:{port}")]),
+        log,
+        &BTreeMap::new(),
+        Duration::from_secs(5),
+    )?;
+    proc::wait_until(
+        "stripe-mock",
+        Duration::from_secs(30),
+        Some(&mut service),
+        || proc::port_open(port),
+    )?;
+    Ok(service)
+}
+
+// ---------------------------------------------------------------- Chromium, Playwright
+
+pub fn ensure_chromium() -> Result<PathBuf, String> {
+    let bin = PathBuf::from(
+        std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+    );
+    if !bin.is_file() {
+        apt_install(&["chromium"])?;
+    }
+    if !bin.is_file() {
+        return Err(format!(
+            "{} not found after installing chromium",
+            bin.display()
+        ));
+    }
+    Ok(bin)
+}
+
+/// Installs the browser-test packages (playwright-core) from the lock file, once per lock change.
+pub fn ensure_end2end_packages(ctx: &Ctx) -> Result<PathBuf, String> {
+    let dir = ctx.root.join("web/end2end");
+    if !proc::on_path("npm") {
+        apt_install(&["nodejs", "npm"])?;
+    }
+    let lock = fs::read(dir.join("package-lock.json"))
+        .map_err(|e| format!("web/end2end/package-lock.json: {e}"))?;
+    let stamp = dir.join("node_modules/.tributary-lock");
+    if fs::read(&stamp).is_ok_and(|s| s == lock) {
+        ui::detail("node packages up to date");
+        return Ok(dir);
+    }
+    proc::run(
+        Command::new("npm")
+            .current_dir(&dir)
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
+    )?;
+    fs::write(&stamp, lock).map_err(|e| e.to_string())?;
+    Ok(dir)
+}

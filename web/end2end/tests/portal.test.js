@@ -1,0 +1,101 @@
+// The portal in a real browser: server-rendered, then hydrated, then interactive without reloads.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:8080';
+const OUTPUT = process.env.TEST_OUTPUT ?? 'test-output';
+const LAUNCH = {
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  ],
+};
+
+let browser;
+before(async () => {
+  mkdirSync(OUTPUT, { recursive: true });
+  browser = await chromium.launch(LAUNCH);
+});
+after(async () => {
+  await browser?.close();
+});
+
+/** Opens the catalog and waits until the wasm bundle has hydrated the page. */
+async function openHydrated(viewport) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  const response = await page.goto(`${BASE_URL}/`);
+  assert.equal(response.status(), 200);
+  await page.waitForSelector('.app[data-hydrated="true"]', { timeout: 20000 });
+  return { context, page, problems };
+}
+
+test('catalog hydrates and filters as you type, without a reload', async () => {
+  const { context, page, problems } = await openHydrated({ width: 1440, height: 900 });
+  assert.equal(await page.title(), 'Catalog · Tributary');
+  assert.equal(await page.locator('#catalog-table tbody tr').count(), 4);
+  assert.equal(await page.locator('#catalog-count').innerText(), 'Showing 4 of 4 streams');
+
+  // A marker on window survives only if the page is never reloaded.
+  await page.evaluate(() => { window.__tributaryMarker = 'still-here'; });
+  await page.locator('#catalog-filter').fill('weather');
+  await page.waitForFunction(() => document.querySelectorAll('#catalog-table tbody tr').length === 1);
+  assert.equal(await page.locator('#catalog-count').innerText(), 'Showing 1 of 4 streams');
+  assert.match(await page.locator('#catalog-table tbody').innerText(), /Weather observations/);
+
+  await page.locator('#catalog-filter').fill('no-such-stream');
+  await page.locator('text=No stream matches this filter.').waitFor();
+  await page.locator('#catalog-filter').fill('');
+  await page.waitForFunction(() => document.querySelectorAll('#catalog-table tbody tr').length === 4);
+
+  assert.equal(await page.evaluate(() => window.__tributaryMarker), 'still-here', 'the page reloaded');
+  assert.equal(page.url(), `${BASE_URL}/`);
+  await page.screenshot({ path: join(OUTPUT, 'catalog-light-1440.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('theme toggle switches to dark and back through the keyboard', async () => {
+  const { context, page, problems } = await openHydrated({ width: 1440, height: 900 });
+  const app = page.locator('.app');
+  assert.equal(await app.getAttribute('data-theme'), 'light');
+  const toggle = page.locator('#theme-toggle');
+  assert.equal(await toggle.getAttribute('aria-label'), 'Switch to dark theme');
+  await toggle.click();
+  await page.waitForSelector('.app[data-theme="dark"]');
+  assert.equal(await toggle.getAttribute('aria-label'), 'Switch to light theme');
+  await page.screenshot({ path: join(OUTPUT, 'catalog-dark-1440.png'), fullPage: true });
+
+  await toggle.focus();
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('.app[data-theme="light"]');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('narrow screens get a single-column layout', async () => {
+  const { context, page, problems } = await openHydrated({ width: 390, height: 844 });
+  const nav = await page.locator('.sidenav').boundingBox();
+  const main = await page.locator('#main').boundingBox();
+  assert.ok(main.y >= nav.y + nav.height - 1, 'navigation sits above the content');
+  await page.screenshot({ path: join(OUTPUT, 'catalog-light-390.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('pages are readable with JavaScript disabled', async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1440, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${BASE_URL}/`);
+  assert.equal(await page.locator('#catalog-table tbody tr').count(), 4);
+  assert.equal(await page.locator('.app').getAttribute('data-hydrated'), 'false');
+  await context.close();
+});

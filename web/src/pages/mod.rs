@@ -1,0 +1,5 @@
+mod catalog;
+mod not_found;
+
+pub use catalog::Catalog;
+pub use not_found::NotFound;
