@@ -19,7 +19,7 @@ use axum::{
 use tower_http::limit::RequestBodyLimitLayer;
 
 pub use error::{ApiError, ErrorCode};
-pub use graphql::{ApiSchema, build_schema};
+pub use graphql::{ApiSchema, build_schema, sdl};
 pub use health::{Readiness, check_readiness};
 pub use state::AppState;
 

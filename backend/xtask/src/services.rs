@@ -114,6 +114,10 @@ fn psql_as_postgres(port: &str, sql: &str) -> Result<String, String> {
 /// Uses `DATABASE_URL` when set; otherwise runs a private Debian cluster `tributary` on
 /// `TRIBUTARY_PG_PORT` (default 55432), tuned for a disposable local stack (no fsync).
 pub fn ensure_postgres() -> Result<Postgres, String> {
+    // The test runner uses psql to create and drop databases, whichever server it talks to.
+    if !proc::on_path("psql") {
+        apt_install(&["postgresql-client"])?;
+    }
     if let Ok(url) = std::env::var("DATABASE_URL")
         && !url.trim().is_empty()
     {
@@ -439,9 +443,15 @@ pub fn ensure_stripe_mock(ctx: &Ctx) -> Result<PathBuf, String> {
         ui::detail(format!("stripe-mock {STRIPE_MOCK_VERSION} cached"));
         return Ok(bin);
     }
-    if !proc::on_path("go") {
+    // The Go toolchain of these machines lives in /usr/local/go; Debian's is the fallback.
+    let go = if proc::on_path("go") {
+        PathBuf::from("go")
+    } else if Path::new("/usr/local/go/bin/go").is_file() {
+        PathBuf::from("/usr/local/go/bin/go")
+    } else {
         apt_install(&["golang-go"])?;
-    }
+        PathBuf::from("go")
+    };
     fs::create_dir_all(&bin_dir).map_err(|e| e.to_string())?;
     ui::detail(format!(
         "go install github.com/stripe/stripe-mock@{STRIPE_MOCK_VERSION}"

@@ -86,6 +86,8 @@ test('narrow screens get a single-column layout', async () => {
   const nav = await page.locator('.sidenav').boundingBox();
   const main = await page.locator('#main').boundingBox();
   assert.ok(main.y >= nav.y + nav.height - 1, 'navigation sits above the content');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
   await page.screenshot({ path: join(OUTPUT, 'catalog-light-390.png'), fullPage: true });
   assert.deepEqual(problems, []);
   await context.close();

@@ -45,6 +45,13 @@ pub fn build_schema(pool: PgPool) -> ApiSchema {
         .finish()
 }
 
+/// The schema's SDL, as committed in `backend/api/schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+        .finish()
+        .sdl()
+}
+
 pub(crate) async fn graphql_handler(
     State(state): State<AppState>,
     request: GraphQLRequest,
@@ -54,4 +61,22 @@ pub(crate) async fn graphql_handler(
 
 pub(crate) async fn graphiql() -> impl IntoResponse {
     Html(GraphiQLSource::build().endpoint("/graphql").finish())
+}
+
+#[cfg(test)]
+mod tests {
+    /// The SDL is an artifact clients depend on: a change must show up in review as a diff.
+    #[test]
+    fn committed_sdl_matches_the_schema() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql");
+        let current = super::sdl();
+        if std::env::var_os("UPDATE_SCHEMA").is_some() {
+            std::fs::write(path, &current).expect("write schema.graphql");
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == current,
+            "backend/api/schema.graphql is out of date: run `UPDATE_SCHEMA=1 cargo test -p tributary-api` and commit the file"
+        );
+    }
 }
