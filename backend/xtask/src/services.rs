@@ -457,7 +457,7 @@ pub fn ensure_stripe_mock(ctx: &Ctx) -> Result<PathBuf, String> {
         "go install github.com/stripe/stripe-mock@{STRIPE_MOCK_VERSION}"
     ));
     proc::run(
-        Command::new("go")
+        Command::new(go)
             .args([
                 "install",
                 &format!("github.com/stripe/stripe-mock@{STRIPE_MOCK_VERSION}"),
