@@ -1,5 +1,7 @@
 //! Logging: human-readable text by default, one JSON object per line when configured.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 use crate::{Config, LogFormat};
@@ -17,7 +19,14 @@ pub fn init(config: &Config) {
                     .with_current_span(true),
             )
             .try_init(),
-        LogFormat::Text => registry.with(fmt::layer().with_target(true)).try_init(),
+        LogFormat::Text => registry
+            .with(
+                fmt::layer()
+                    .with_target(true)
+                    // Colours only on a terminal: log files stay plain text.
+                    .with_ansi(std::io::stdout().is_terminal()),
+            )
+            .try_init(),
     };
     // A second init (tests) keeps the first subscriber.
     drop(result);
