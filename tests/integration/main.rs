@@ -1,8 +1,10 @@
 //! Integration tests against the real PostgreSQL and Kafka started by `cargo xtask test`.
 
+mod authorization;
 mod binary;
 mod graphql;
 mod health;
+mod identity;
 mod kafka_enforcement;
 mod migrations;
 mod portal;

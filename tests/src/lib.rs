@@ -18,7 +18,8 @@ use secrecy::SecretString;
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tributary_api::{AppState, HttpLimits};
+use tributary_api::{AppState, DevFeatures, HttpLimits};
+use tributary_identity::{Identity, JwtConfig, JwtKeys};
 use tributary_provisioning::{KafkaAdmin, KafkaConfig, SecurityProtocol};
 
 fn var(name: &str) -> String {
@@ -49,6 +50,22 @@ pub fn kafka_config() -> KafkaConfig {
 pub fn kafka_admin() -> KafkaAdmin {
     KafkaAdmin::new(&kafka_config(), Duration::from_secs(15)).expect("admin client")
 }
+
+/// The JWT signing key tests use (also given to the binary in its environment).
+pub const JWT_KEYS: &str = "test-1=tributary-test-signing-key-0123456789abcdef";
+
+pub fn jwt_config() -> JwtConfig {
+    JwtConfig {
+        keys: JwtKeys::parse(JWT_KEYS).expect("test keys"),
+        issuer: "tributary".into(),
+        audience: "tributary-api".into(),
+        access_ttl: Duration::from_secs(900),
+        refresh_ttl: Duration::from_secs(86_400),
+    }
+}
+
+/// The password of users made by [`TestApp::user`].
+pub const TEST_PASSWORD: &str = "correct horse battery staple";
 
 /// The `tributary` binary built by `cargo xtask test`.
 pub fn tributary_bin() -> PathBuf {
@@ -125,17 +142,26 @@ impl TestApp {
         kafka: KafkaAdmin,
         limits: HttpLimits,
     ) -> Self {
-        let state = AppState::new(pool.clone(), kafka, limits, true);
+        let identity = Identity::new(pool.clone(), jwt_config(), "http://portal.test".into());
+        let dev = DevFeatures {
+            graphiql: true,
+            mailbox: true,
+        };
+        let state = AppState::new(pool.clone(), kafka, identity, limits, dev);
         let router = tributary_server::router(state, &site_root());
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let stop = CancellationToken::new();
         let token = stop.clone();
+        tokio::spawn(tributary_server::mailer::run(pool.clone(), stop.clone()));
         tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move { token.cancelled().await })
-                .await
-                .expect("server runs");
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move { token.cancelled().await })
+            .await
+            .expect("server runs");
         });
         Self {
             addr,
@@ -161,6 +187,101 @@ impl TestApp {
             .json()
             .await
             .expect("JSON body")
+    }
+
+    /// POSTs a GraphQL document with `Authorization: Bearer <token>`.
+    pub async fn graphql_as(
+        &self,
+        token: &str,
+        query: &str,
+        variables: serde_json::Value,
+    ) -> serde_json::Value {
+        self.http
+            .post(self.url("/graphql"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("JSON body")
+    }
+
+    /// Waits for the mailer to deliver a mail to `to` whose subject contains `subject`; returns its body.
+    pub async fn mail_to(&self, to: &str, subject: &str) -> String {
+        for _ in 0..100 {
+            let body: Option<String> = sqlx::query_scalar(
+                "select body from mailbox where to_address = $1 and subject like '%' || $2 || '%' order by id desc limit 1",
+            )
+            .bind(to)
+            .bind(subject)
+            .fetch_optional(&self.pool)
+            .await
+            .expect("mailbox");
+            if let Some(body) = body {
+                return body;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no mail to {to} about {subject:?}");
+    }
+
+    /// Creates a verified user directly (fast path for tests that are not about sign-up).
+    pub async fn user(&self, email: &str) -> uuid::Uuid {
+        static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let hash =
+            HASH.get_or_init(|| tributary_identity::hash_password(TEST_PASSWORD).expect("hash"));
+        sqlx::query_scalar(
+            "insert into users (email, display_name, password_hash, email_verified_at) values ($1, $1, $2, now()) returning id",
+        )
+        .bind(email)
+        .bind(hash)
+        .fetch_one(&self.pool)
+        .await
+        .expect("insert user")
+    }
+
+    /// An organization with `members` (email, role); returns its id and the members' ids.
+    pub async fn org_with(
+        &self,
+        slug: &str,
+        members: &[(uuid::Uuid, &str)],
+        operator: bool,
+    ) -> uuid::Uuid {
+        let org: uuid::Uuid = sqlx::query_scalar(
+            "insert into organizations (slug, name, is_operator) values ($1, $1, $2) returning id",
+        )
+        .bind(slug)
+        .bind(operator)
+        .fetch_one(&self.pool)
+        .await
+        .expect("insert org");
+        for (user, role) in members {
+            sqlx::query("insert into memberships (org_id, user_id, role) values ($1, $2, $3)")
+                .bind(org)
+                .bind(user)
+                .bind(role)
+                .execute(&self.pool)
+                .await
+                .expect("insert membership");
+        }
+        org
+    }
+
+    /// Signs a user in without a password round trip: a live session and its access token.
+    pub async fn token_for(&self, user: uuid::Uuid) -> String {
+        let family = uuid::Uuid::new_v4();
+        sqlx::query(
+            "insert into refresh_tokens (family_id, user_id, token_hash, expires_at) values ($1, $2, $3, now() + interval '1 day')",
+        )
+        .bind(family)
+        .bind(user)
+        .bind(uuid::Uuid::new_v4().as_bytes().to_vec())
+        .execute(&self.pool)
+        .await
+        .expect("session");
+        jwt_config().issue(user, family).expect("issue").0
     }
 
     /// Seeds the demo organizations, cluster and streams into this app's database.

@@ -60,8 +60,16 @@ pub enum ApiError {
         /// The input field the message is about, for forms to show it next to that field.
         field: Option<String>,
     },
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("you are not allowed to do this")]
+    Forbidden,
     #[error("not found")]
     NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many attempts; try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     #[error("the request body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("internal error")]
@@ -79,7 +87,11 @@ impl ApiError {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::Validation { .. } | Self::PayloadTooLarge { .. } => ErrorCode::Validation,
+            Self::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            Self::Forbidden => ErrorCode::Forbidden,
             Self::NotFound => ErrorCode::NotFound,
+            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -99,6 +111,24 @@ impl ApiError {
     }
 }
 
+impl From<tributary_identity::IdentityError> for ApiError {
+    fn from(value: tributary_identity::IdentityError) -> Self {
+        use tributary_identity::IdentityError as E;
+        match value {
+            E::Validation { field, message } => Self::Validation {
+                message: format!("{field} {message}"),
+                field: Some(field.to_owned()),
+            },
+            e @ (E::InvalidCredentials | E::InvalidToken) => Self::Unauthenticated(e.to_string()),
+            E::Forbidden => Self::Forbidden,
+            E::NotFound => Self::NotFound,
+            E::Conflict(message) => Self::Conflict(message),
+            E::RateLimited { retry_after_secs } => Self::RateLimited { retry_after_secs },
+            e @ (E::Database(_) | E::Internal(_)) => Self::Internal(Box::new(e)),
+        }
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(value: sqlx::Error) -> Self {
         Self::Internal(Box::new(value))
@@ -113,10 +143,17 @@ impl From<ApiError> for async_graphql::Error {
             ApiError::Validation { field, .. } => field.clone(),
             _ => None,
         };
+        let retry_after = match &value {
+            ApiError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        };
         async_graphql::Error::new(value.to_string()).extend_with(|_, ext| {
             ext.set("code", code.as_str());
             if let Some(field) = field {
                 ext.set("field", field);
+            }
+            if let Some(secs) = retry_after {
+                ext.set("retryAfterSeconds", secs);
             }
         })
     }

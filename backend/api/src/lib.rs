@@ -1,9 +1,11 @@
 //! The outside of Tributary: the GraphQL API, health and readiness. Thin by design: resolvers
 //! parse input, call the domain crates and map their errors; business rules live elsewhere.
 
+mod auth;
 mod error;
 pub mod graphql;
 mod health;
+pub mod rate_limit;
 mod state;
 
 use std::time::Duration;
@@ -18,10 +20,11 @@ use axum::{
 };
 use tower_http::limit::RequestBodyLimitLayer;
 
+pub use auth::RequestContext;
 pub use error::{ApiError, ErrorCode};
 pub use graphql::{ApiSchema, build_schema, sdl};
 pub use health::{Readiness, check_readiness};
-pub use state::AppState;
+pub use state::{AppState, DevFeatures};
 
 /// Limits applied at the HTTP edge.
 #[derive(Debug, Clone, Copy)]
@@ -43,12 +46,16 @@ impl Default for HttpLimits {
 
 /// The API routes: `/graphql`, `/healthz`, `/readyz`.
 pub fn router(state: AppState) -> Router {
-    let graphql = if state.graphiql {
+    let graphql = if state.dev.graphiql {
         get(graphql::graphiql).post(graphql::graphql_handler)
     } else {
         post(graphql::graphql_handler)
     };
-    Router::new()
+    let mut router = Router::new();
+    if state.dev.mailbox {
+        router = router.route("/dev/mailbox", get(dev_mailbox));
+    }
+    router
         .route("/graphql", graphql)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -73,4 +80,20 @@ async fn refuse_large_bodies(State(limit): State<usize>, request: Request, next:
         return ApiError::PayloadTooLarge { limit }.into_response();
     }
     next.run(request).await
+}
+
+/// The newest mails of the local mailbox (development only).
+async fn dev_mailbox(
+    State(state): State<AppState>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let rows: Vec<(i64, String, String, String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+        "select id, to_address, subject, body, created_at from mailbox order by id desc limit 50",
+    )
+    .fetch_all(&state.pool)
+    .await?;
+    let mails: Vec<serde_json::Value> = rows
+        .into_iter()
+        .map(|(id, to, subject, body, at)| serde_json::json!({ "id": id, "to": to, "subject": subject, "body": body, "createdAt": at }))
+        .collect();
+    Ok(axum::Json(serde_json::json!({ "mails": mails })))
 }

@@ -1,4 +1,5 @@
 use sqlx::PgPool;
+use tributary_identity::Identity;
 use tributary_provisioning::KafkaAdmin;
 
 use crate::{ApiSchema, HttpLimits};
@@ -8,21 +9,37 @@ use crate::{ApiSchema, HttpLimits};
 pub struct AppState {
     pub pool: PgPool,
     pub kafka: KafkaAdmin,
+    pub identity: Identity,
     pub schema: ApiSchema,
     pub limits: HttpLimits,
-    /// Serve the GraphiQL IDE on `GET /graphql` (development).
+    pub dev: DevFeatures,
+}
+
+/// Development conveniences, off by default.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DevFeatures {
+    /// Serve the GraphiQL IDE on `GET /graphql`.
     pub graphiql: bool,
+    /// Serve the local mailbox (mail that no SMTP server took) on `GET /dev/mailbox`.
+    pub mailbox: bool,
 }
 
 impl AppState {
-    pub fn new(pool: PgPool, kafka: KafkaAdmin, limits: HttpLimits, graphiql: bool) -> Self {
-        let schema = crate::build_schema(pool.clone());
+    pub fn new(
+        pool: PgPool,
+        kafka: KafkaAdmin,
+        identity: Identity,
+        limits: HttpLimits,
+        dev: DevFeatures,
+    ) -> Self {
+        let schema = crate::build_schema(pool.clone(), identity.clone());
         Self {
             pool,
             kafka,
+            identity,
             schema,
             limits,
-            graphiql,
+            dev,
         }
     }
 }

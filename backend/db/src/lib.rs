@@ -1,4 +1,8 @@
-//! PostgreSQL access shared by every crate: the pool, the migrations and their status.
+//! PostgreSQL access shared by every crate: the pool, the migrations and their status, the
+//! audit trail and the transactional outbox.
+
+pub mod audit;
+pub mod outbox;
 
 use std::{str::FromStr, time::Duration};
 

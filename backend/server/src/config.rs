@@ -5,6 +5,7 @@ use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
 use secrecy::SecretString;
 use tributary_db::DbConfig;
+use tributary_identity::{JwtConfig, JwtKeys};
 use tributary_provisioning::{KafkaConfig, SecurityProtocol};
 
 /// A configuration problem, naming the variable at fault. Secrets are never echoed.
@@ -39,6 +40,11 @@ pub struct Config {
     /// Folder holding `pkg/` (the portal's wasm and JS), written by `cargo xtask`.
     pub site_root: PathBuf,
     pub graphiql: bool,
+    /// Serve `GET /dev/mailbox` (mail that no SMTP server took).
+    pub dev_mailbox: bool,
+    pub jwt: JwtConfig,
+    /// Base URL of the portal, used in links sent by mail.
+    pub public_url: String,
     pub shutdown_grace: Duration,
     pub max_body_bytes: usize,
 }
@@ -197,6 +203,47 @@ impl Config {
             });
         }
 
+        let keys = vars.required(
+            "TRIBUTARY_JWT_KEYS",
+            "signing keys for access tokens: kid=secret[,kid=secret…], secrets of 32+ bytes; the first signs",
+        )?;
+        let keys = JwtKeys::parse(&keys).map_err(|reason| ConfigError::Invalid {
+            var: "TRIBUTARY_JWT_KEYS",
+            reason,
+        })?;
+        let jwt = JwtConfig {
+            keys,
+            issuer: vars
+                .get("TRIBUTARY_JWT_ISSUER")
+                .unwrap_or_else(|| "tributary".to_owned()),
+            audience: vars
+                .get("TRIBUTARY_JWT_AUDIENCE")
+                .unwrap_or_else(|| "tributary-api".to_owned()),
+            access_ttl: Duration::from_secs(
+                vars.parsed("TRIBUTARY_ACCESS_TOKEN_TTL_SECS", 900u64)?,
+            ),
+            refresh_ttl: Duration::from_secs(
+                vars.parsed("TRIBUTARY_REFRESH_TOKEN_TTL_SECS", 30 * 24 * 3600u64)?,
+            ),
+        };
+        if jwt.access_ttl.is_zero() || jwt.access_ttl > Duration::from_secs(3600) {
+            return Err(ConfigError::Invalid {
+                var: "TRIBUTARY_ACCESS_TOKEN_TTL_SECS",
+                reason: "must be between 1 and 3600 (access tokens are short-lived)".into(),
+            });
+        }
+        let public_url = vars
+            .get("TRIBUTARY_PUBLIC_URL")
+            .unwrap_or_else(|| "http://127.0.0.1:8080".to_owned())
+            .trim_end_matches('/')
+            .to_owned();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(ConfigError::Invalid {
+                var: "TRIBUTARY_PUBLIC_URL",
+                reason: "must start with http:// or https://".into(),
+            });
+        }
+
         Ok(Self {
             listen: vars.parsed("TRIBUTARY_LISTEN", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
             database,
@@ -209,6 +256,9 @@ impl Config {
                     .unwrap_or_else(|| "target/site".to_owned()),
             ),
             graphiql: vars.bool("TRIBUTARY_GRAPHIQL", false)?,
+            dev_mailbox: vars.bool("TRIBUTARY_DEV_MAILBOX", false)?,
+            jwt,
+            public_url,
             shutdown_grace: Duration::from_secs(
                 vars.parsed("TRIBUTARY_SHUTDOWN_GRACE_SECS", 10u64)?,
             ),
@@ -233,9 +283,10 @@ mod tests {
         Config::from_lookup(move |k| map.get(k).cloned())
     }
 
-    const BASE: [(&str, &str); 2] = [
+    const BASE: [(&str, &str); 3] = [
         ("DATABASE_URL", "postgres://u:p@127.0.0.1:5432/db"),
         ("TRIBUTARY_KAFKA_PASSWORD", "s3cret"),
+        ("TRIBUTARY_JWT_KEYS", "k1=0123456789abcdef0123456789abcdef"),
     ];
 
     #[test]
@@ -254,7 +305,7 @@ mod tests {
 
     #[test]
     fn missing_database_url_is_named() {
-        let err = load(&[("TRIBUTARY_KAFKA_PASSWORD", "x")]).expect_err("must fail");
+        let err = load(&[BASE[1], BASE[2]]).expect_err("must fail");
         assert!(matches!(
             err,
             ConfigError::Missing {
@@ -280,6 +331,18 @@ mod tests {
             err,
             ConfigError::Missing {
                 var: "TRIBUTARY_KAFKA_PASSWORD",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn missing_jwt_keys_are_named() {
+        let err = load(&BASE[..2]).expect_err("must fail");
+        assert!(matches!(
+            err,
+            ConfigError::Missing {
+                var: "TRIBUTARY_JWT_KEYS",
                 ..
             }
         ));

@@ -14,8 +14,9 @@ use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     trace::TraceLayer,
 };
-use tributary_api::{AppState, HttpLimits};
+use tributary_api::{AppState, DevFeatures, HttpLimits};
 use tributary_db::{DbError, MigrationStatus};
+use tributary_identity::Identity;
 use tributary_provisioning::{KafkaAdmin, KafkaAdminError};
 
 use crate::Config;
@@ -140,7 +141,12 @@ pub async fn serve(config: &Config) -> Result<(), StartupError> {
         max_body_bytes: config.max_body_bytes,
         ..HttpLimits::default()
     };
-    let state = AppState::new(pool.clone(), kafka, limits, config.graphiql);
+    let identity = Identity::new(pool.clone(), config.jwt.clone(), config.public_url.clone());
+    let dev = DevFeatures {
+        graphiql: config.graphiql,
+        mailbox: config.dev_mailbox,
+    };
+    let state = AppState::new(pool.clone(), kafka, identity, limits, dev);
     let app = router(state, &config.site_root);
     let listener =
         TcpListener::bind(config.listen)
@@ -152,7 +158,12 @@ pub async fn serve(config: &Config) -> Result<(), StartupError> {
     tracing::info!(addr = %config.listen, "listening");
 
     let token = CancellationToken::new();
-    let server = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal(token.clone()));
+    let mailer = tokio::spawn(crate::mailer::run(pool.clone(), token.clone()));
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal(token.clone()));
     let mut server = std::pin::pin!(server.into_future());
     tokio::select! {
         result = &mut server => result.map_err(StartupError::Serve)?,
@@ -162,6 +173,13 @@ pub async fn serve(config: &Config) -> Result<(), StartupError> {
                 Err(_) => tracing::warn!(grace = ?config.shutdown_grace, "requests still running after the grace period; stopping anyway"),
             }
         }
+    }
+    token.cancel();
+    if tokio::time::timeout(config.shutdown_grace, mailer)
+        .await
+        .is_err()
+    {
+        tracing::warn!("mailer did not stop within the grace period");
     }
     pool.close().await;
     tracing::info!("stopped");

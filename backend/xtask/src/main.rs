@@ -145,6 +145,7 @@ fn tributary_env(
     kafka: &KafkaInstance,
     site: &Path,
     listen: &str,
+    jwt_secret: &str,
 ) -> BTreeMap<String, String> {
     BTreeMap::from([
         ("DATABASE_URL".into(), db_url.into()),
@@ -157,6 +158,12 @@ fn tributary_env(
         ("TRIBUTARY_SITE_ROOT".into(), site.display().to_string()),
         ("TRIBUTARY_LISTEN".into(), listen.into()),
         ("TRIBUTARY_GRAPHIQL".into(), "true".into()),
+        ("TRIBUTARY_DEV_MAILBOX".into(), "true".into()),
+        (
+            "TRIBUTARY_JWT_KEYS".into(),
+            format!("local-1={}", jwt_secret),
+        ),
+        ("TRIBUTARY_PUBLIC_URL".into(), format!("http://{listen}")),
     ])
 }
 
@@ -165,16 +172,17 @@ fn run_tributary(bin: &Path, command: &str, env: &BTreeMap<String, String>) -> R
     proc::output(Command::new(bin).arg(command).envs(env)).map(|_| ())
 }
 
-/// The dev instance's platform secret: generated once, kept with the broker's data.
-fn dev_kafka_password(dir: &Path) -> Result<String, String> {
-    let file = dir.join("platform-password");
-    if let Ok(pw) = fs::read_to_string(&file) {
-        return Ok(pw.trim().to_owned());
+/// A secret of the dev stack, generated once and kept in `file` so restarts reuse it.
+fn persistent_secret(file: &Path, bytes: usize) -> Result<String, String> {
+    if let Ok(secret) = fs::read_to_string(file) {
+        return Ok(secret.trim().to_owned());
     }
-    fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    let pw = services::random_hex(16)?;
-    fs::write(&file, &pw).map_err(|e| e.to_string())?;
-    Ok(pw)
+    if let Some(dir) = file.parent() {
+        fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    }
+    let secret = services::random_hex(bytes)?;
+    fs::write(file, &secret).map_err(|e| e.to_string())?;
+    Ok(secret)
 }
 
 fn dev(ctx: &Ctx) -> Result<(), String> {
@@ -203,7 +211,7 @@ fn dev_with_postgres(ctx: &Ctx, pg: &Postgres) -> Result<(), String> {
 
     let dir = ctx.cache.join("dev/kafka");
     let kafka = KafkaInstance {
-        password: dev_kafka_password(&dir)?,
+        password: persistent_secret(&dir.join("platform-password"), 16)?,
         dir,
         port: 19092,
         controller_port: 19093,
@@ -217,7 +225,8 @@ fn dev_with_postgres(ctx: &Ctx, pg: &Postgres) -> Result<(), String> {
 
     let listen = std::env::var("TRIBUTARY_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into());
     let port = port_from(&listen)?;
-    let env = tributary_env(&pg.url, &kafka, &site, &listen);
+    let jwt_secret = persistent_secret(&ctx.cache.join("dev/jwt-secret"), 32)?;
+    let env = tributary_env(&pg.url, &kafka, &site, &listen, &jwt_secret);
     ui::step("migrate the database", || {
         run_tributary(&bin, "migrate", &env)
     })?;
@@ -504,7 +513,7 @@ fn test_with_postgres(
             let db_url = replace_database(&pg.url, &db)?;
             let port = proc::free_port()?;
             let listen = format!("127.0.0.1:{port}");
-            let env = tributary_env(&db_url, &kafka, &site, &listen);
+            let env = tributary_env(&db_url, &kafka, &site, &listen, &services::random_hex(32)?);
             run_tributary(&bin, "migrate", &env)?;
             run_tributary(&bin, "demo-seed", &env)?;
             let mut server = Service::spawn(

@@ -1,16 +1,20 @@
 //! The GraphQL schema: one module per domain, merged here.
 
 mod catalog;
+mod identity;
 
-use async_graphql::{
-    EmptyMutation, EmptySubscription, MergedObject, Object, Schema, http::GraphiQLSource,
-};
+use std::net::SocketAddr;
+
+use async_graphql::{EmptySubscription, MergedObject, Object, Schema, http::GraphiQLSource};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::{
-    extract::State,
+    Extension,
+    extract::{ConnectInfo, State},
+    http::HeaderMap,
     response::{Html, IntoResponse},
 };
 use sqlx::PgPool;
+use tributary_identity::Identity;
 
 use crate::AppState;
 
@@ -27,9 +31,16 @@ impl PlatformQuery {
 }
 
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(PlatformQuery, catalog::CatalogQuery);
+pub struct QueryRoot(
+    PlatformQuery,
+    catalog::CatalogQuery,
+    identity::IdentityQuery,
+);
 
-pub type ApiSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(identity::IdentityMutation);
+
+pub type ApiSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Deepest document accepted; deeper ones are refused before execution.
 pub const MAX_DEPTH: usize = 12;
@@ -37,26 +48,56 @@ pub const MAX_DEPTH: usize = 12;
 pub const MAX_COMPLEXITY: usize = 2_000;
 
 /// Builds the schema with its limits. The SDL of this schema is committed as `schema.graphql`.
-pub fn build_schema(pool: PgPool) -> ApiSchema {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
-        .data(pool)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .finish()
+pub fn build_schema(pool: PgPool, identity: Identity) -> ApiSchema {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .data(pool)
+    .data(identity)
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .finish()
 }
 
 /// The schema's SDL, as committed in `backend/api/schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .finish()
+    .sdl()
 }
 
 pub(crate) async fn graphql_handler(
     State(state): State<AppState>,
+    // An extension (not the extractor) so in-process callers without a socket still work.
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
     request: GraphQLRequest,
 ) -> GraphQLResponse {
-    state.schema.execute(request.into_inner()).await.into()
+    let request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let client_addr = connect.map(|Extension(ConnectInfo(addr))| addr.ip().to_string());
+    match crate::auth::authenticate(&state.identity, &headers, request_id, client_addr).await {
+        Ok(context) => state
+            .schema
+            .execute(request.into_inner().data(context))
+            .await
+            .into(),
+        Err(error) => {
+            let error: async_graphql::Error = error.into();
+            async_graphql::Response::from_errors(vec![
+                error.into_server_error(async_graphql::Pos::default()),
+            ])
+            .into()
+        }
+    }
 }
 
 pub(crate) async fn graphiql() -> impl IntoResponse {

@@ -1,0 +1,636 @@
+//! Accounts, organizations, members, invitations, API tokens and the audit log.
+
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
+use chrono::{DateTime, TimeZone, Utc};
+use tributary_identity::{Identity, Role, Scope};
+use uuid::Uuid;
+
+use crate::{ApiError, auth::RequestContext, rate_limit};
+
+fn request<'a>(ctx: &'a Context<'_>) -> &'a RequestContext {
+    static ANONYMOUS: std::sync::OnceLock<RequestContext> = std::sync::OnceLock::new();
+    ctx.data_opt::<RequestContext>()
+        .unwrap_or_else(|| ANONYMOUS.get_or_init(RequestContext::default))
+}
+
+fn identity<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a Identity> {
+    ctx.data::<Identity>()
+}
+
+fn pool<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a sqlx::PgPool> {
+    ctx.data::<sqlx::PgPool>()
+}
+
+/// A member's role.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(name = "Role")]
+pub enum RoleValue {
+    Owner,
+    Admin,
+    Developer,
+    Billing,
+    Viewer,
+}
+
+impl From<RoleValue> for Role {
+    fn from(v: RoleValue) -> Self {
+        match v {
+            RoleValue::Owner => Role::Owner,
+            RoleValue::Admin => Role::Admin,
+            RoleValue::Developer => Role::Developer,
+            RoleValue::Billing => Role::Billing,
+            RoleValue::Viewer => Role::Viewer,
+        }
+    }
+}
+
+impl From<Role> for RoleValue {
+    fn from(v: Role) -> Self {
+        match v {
+            Role::Owner => RoleValue::Owner,
+            Role::Admin => RoleValue::Admin,
+            Role::Developer => RoleValue::Developer,
+            Role::Billing => RoleValue::Billing,
+            Role::Viewer => RoleValue::Viewer,
+        }
+    }
+}
+
+fn role_value(raw: &str) -> RoleValue {
+    raw.parse::<Role>()
+        .map(RoleValue::from)
+        .unwrap_or(RoleValue::Viewer)
+}
+
+/// What an API token may do.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum TokenScope {
+    Read,
+    Write,
+}
+
+#[derive(SimpleObject)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub email_verified: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<tributary_identity::User> for User {
+    fn from(u: tributary_identity::User) -> Self {
+        Self {
+            id: u.id,
+            email: u.email,
+            display_name: u.display_name,
+            email_verified: u.email_verified_at.is_some(),
+            created_at: u.created_at,
+        }
+    }
+}
+
+/// An organization as one of its members (or an API token of it) sees it.
+pub struct Organization {
+    inner: tributary_identity::Organization,
+    viewer_role: Role,
+}
+
+#[Object]
+impl Organization {
+    async fn id(&self) -> Uuid {
+        self.inner.id
+    }
+    async fn slug(&self) -> &str {
+        &self.inner.slug
+    }
+    async fn name(&self) -> &str {
+        &self.inner.name
+    }
+    async fn is_operator(&self) -> bool {
+        self.inner.is_operator
+    }
+    /// The caller's role here.
+    async fn viewer_role(&self) -> RoleValue {
+        self.viewer_role.into()
+    }
+    async fn members(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Member>> {
+        let actor = request(ctx).require_actor()?;
+        let members = identity(ctx)?
+            .members(actor, self.inner.id)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(members.into_iter().map(Member::from).collect())
+    }
+    /// Open invitations (owners and admins).
+    async fn invitations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Invitation>> {
+        let actor = request(ctx).require_actor()?;
+        let list = identity(ctx)?
+            .invitations(actor, self.inner.id)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(list.into_iter().map(Invitation::from).collect())
+    }
+    /// API tokens, never their secrets (owners, admins and developers).
+    async fn api_tokens(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ApiToken>> {
+        let actor = request(ctx).require_actor()?;
+        let list = identity(ctx)?
+            .api_tokens(actor, self.inner.id)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(list.into_iter().map(ApiToken::from).collect())
+    }
+    /// The organization's audit log, newest first (owners and admins).
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        before_id: Option<i64>,
+    ) -> async_graphql::Result<Vec<AuditEvent>> {
+        audit_page(ctx, Some(self.inner.id), first, before_id).await
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct Member {
+    pub user_id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub role: RoleValue,
+    pub joined_at: DateTime<Utc>,
+}
+
+impl From<tributary_identity::Member> for Member {
+    fn from(m: tributary_identity::Member) -> Self {
+        Self {
+            user_id: m.user_id,
+            email: m.email,
+            display_name: m.display_name,
+            role: role_value(&m.role),
+            joined_at: m.created_at,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct Invitation {
+    pub id: Uuid,
+    pub email: String,
+    pub role: RoleValue,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<tributary_identity::Invitation> for Invitation {
+    fn from(i: tributary_identity::Invitation) -> Self {
+        Self {
+            id: i.id,
+            email: i.email,
+            role: role_value(&i.role),
+            created_at: i.created_at,
+            expires_at: i.expires_at,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct ApiToken {
+    pub id: Uuid,
+    pub name: String,
+    /// The public part (`trb_<prefix>_…`), to recognise a token without revealing it.
+    pub prefix: String,
+    pub scopes: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl From<tributary_identity::ApiToken> for ApiToken {
+    fn from(t: tributary_identity::ApiToken) -> Self {
+        Self {
+            id: t.id,
+            name: t.name,
+            prefix: t.prefix,
+            scopes: t.scopes,
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+            revoked_at: t.revoked_at,
+            last_used_at: t.last_used_at,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub actor_user_id: Option<Uuid>,
+    pub actor_api_token_id: Option<Uuid>,
+    pub organization_id: Option<Uuid>,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: String,
+    pub before: Option<async_graphql::Json<serde_json::Value>>,
+    pub after: Option<async_graphql::Json<serde_json::Value>>,
+    pub request_id: Option<String>,
+    pub client_address: Option<String>,
+}
+
+impl From<tributary_identity::AuditEvent> for AuditEvent {
+    fn from(e: tributary_identity::AuditEvent) -> Self {
+        Self {
+            id: e.id,
+            occurred_at: e.occurred_at,
+            actor_user_id: e.actor_user_id,
+            actor_api_token_id: e.actor_api_token_id,
+            organization_id: e.org_id,
+            action: e.action,
+            target_type: e.target_type,
+            target_id: e.target_id,
+            before: e.before.map(async_graphql::Json),
+            after: e.after.map(async_graphql::Json),
+            request_id: e.request_id,
+            client_address: e.client_addr,
+        }
+    }
+}
+
+async fn audit_page(
+    ctx: &Context<'_>,
+    org: Option<Uuid>,
+    first: Option<i32>,
+    before_id: Option<i64>,
+) -> async_graphql::Result<Vec<AuditEvent>> {
+    let actor = request(ctx).require_actor()?;
+    let first = first.unwrap_or(50);
+    if !(1..=200).contains(&first) {
+        return Err(ApiError::validation("first", "must be between 1 and 200").into());
+    }
+    let events = identity(ctx)?
+        .audit_log(actor, org, i64::from(first), before_id)
+        .await
+        .map_err(ApiError::from)?;
+    Ok(events.into_iter().map(AuditEvent::from).collect())
+}
+
+/// The signed-in caller.
+#[derive(SimpleObject)]
+pub struct Viewer {
+    pub user: Option<User>,
+    pub organizations: Vec<Organization>,
+}
+
+#[derive(Default)]
+pub struct IdentityQuery;
+
+#[Object]
+impl IdentityQuery {
+    /// The caller and the organizations it belongs to.
+    async fn viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<Viewer> {
+        let actor = request(ctx).require_actor()?;
+        let identity = identity(ctx)?;
+        let user = match actor.user_id() {
+            Some(id) => Some(identity.user(id).await.map_err(ApiError::from)?.into()),
+            None => None,
+        };
+        let organizations = identity
+            .my_organizations(actor)
+            .await
+            .map_err(ApiError::from)?
+            .into_iter()
+            .map(|(inner, viewer_role)| Organization { inner, viewer_role })
+            .collect();
+        Ok(Viewer {
+            user,
+            organizations,
+        })
+    }
+
+    /// One organization the caller belongs to; others are `NOT_FOUND`.
+    async fn organization(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+    ) -> async_graphql::Result<Organization> {
+        let actor = request(ctx).require_actor()?;
+        let identity = identity(ctx)?;
+        let mut conn = pool(ctx)?.acquire().await.map_err(ApiError::from)?;
+        let viewer_role = identity
+            .role_in(&mut conn, actor, id)
+            .await
+            .map_err(ApiError::from)?;
+        let inner = identity.organization(id).await.map_err(ApiError::from)?;
+        Ok(Organization { inner, viewer_role })
+    }
+
+    /// Every organization's audit events (operator only).
+    async fn platform_audit_log(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        before_id: Option<i64>,
+    ) -> async_graphql::Result<Vec<AuditEvent>> {
+        audit_page(ctx, None, first, before_id).await
+    }
+}
+
+#[derive(InputObject)]
+pub struct SignUpInput {
+    pub email: String,
+    pub password: String,
+    pub display_name: String,
+    pub organization_name: String,
+}
+
+#[derive(SimpleObject)]
+pub struct SignUpPayload {
+    /// Always the same, whether or not the address already had an account.
+    pub message: String,
+}
+
+#[derive(SimpleObject)]
+pub struct SessionPayload {
+    pub access_token: String,
+    pub access_token_expires_at: DateTime<Utc>,
+    /// Shown only here; exchange it with `refreshSession` before the access token expires.
+    pub refresh_token: String,
+    pub user_id: Uuid,
+}
+
+impl From<tributary_identity::Session> for SessionPayload {
+    fn from(s: tributary_identity::Session) -> Self {
+        Self {
+            access_token: s.access_token,
+            access_token_expires_at: Utc
+                .timestamp_opt(s.access_expires_at, 0)
+                .single()
+                .unwrap_or_else(Utc::now),
+            refresh_token: s.refresh_token,
+            user_id: s.user_id,
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateApiTokenInput {
+    pub organization_id: Uuid,
+    pub name: String,
+    pub scopes: Vec<TokenScope>,
+    /// 1–365 days; omit for a token that does not expire.
+    pub expires_in_days: Option<i32>,
+}
+
+#[derive(SimpleObject)]
+pub struct CreateApiTokenPayload {
+    pub token: ApiToken,
+    /// The full token. Shown once: it is stored only as a hash.
+    pub secret: String,
+}
+
+fn address_key(req: &RequestContext) -> String {
+    req.client_addr.clone().unwrap_or_else(|| "unknown".into())
+}
+
+#[derive(Default)]
+pub struct IdentityMutation;
+
+#[Object]
+impl IdentityMutation {
+    /// Creates an account and its first organization; a verification link is mailed.
+    async fn sign_up(
+        &self,
+        ctx: &Context<'_>,
+        input: SignUpInput,
+    ) -> async_graphql::Result<SignUpPayload> {
+        let req = request(ctx);
+        rate_limit::hit(
+            pool(ctx)?,
+            rate_limit::SIGN_UP_PER_ADDRESS,
+            &address_key(req),
+        )
+        .await?;
+        identity(ctx)?
+            .sign_up(
+                &req.audit(),
+                &input.email,
+                &input.password,
+                &input.display_name,
+                &input.organization_name,
+            )
+            .await
+            .map_err(ApiError::from)?;
+        Ok(SignUpPayload {
+            message: "Check your inbox: we sent a link to confirm your email address.".into(),
+        })
+    }
+
+    /// Confirms an email address with the token from the mailed link.
+    async fn verify_email(&self, ctx: &Context<'_>, token: String) -> async_graphql::Result<bool> {
+        let req = request(ctx);
+        rate_limit::hit(
+            pool(ctx)?,
+            rate_limit::TOKENS_PER_ADDRESS,
+            &address_key(req),
+        )
+        .await?;
+        identity(ctx)?
+            .verify_email(&req.audit(), &token)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(true)
+    }
+
+    async fn sign_in(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+        password: String,
+    ) -> async_graphql::Result<SessionPayload> {
+        let req = request(ctx);
+        let pool = pool(ctx)?;
+        let address = address_key(req);
+        rate_limit::hit(pool, rate_limit::SIGN_IN_PER_ADDRESS, &address).await?;
+        rate_limit::hit(
+            pool,
+            rate_limit::SIGN_IN_PER_ACCOUNT,
+            &format!("{address}:{}", email.trim().to_lowercase()),
+        )
+        .await?;
+        let session = identity(ctx)?
+            .sign_in(&req.audit(), &email, &password)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(session.into())
+    }
+
+    /// Rotates a refresh token into a new session pair; a reused token ends the session.
+    async fn refresh_session(
+        &self,
+        ctx: &Context<'_>,
+        refresh_token: String,
+    ) -> async_graphql::Result<SessionPayload> {
+        let req = request(ctx);
+        rate_limit::hit(
+            pool(ctx)?,
+            rate_limit::TOKENS_PER_ADDRESS,
+            &address_key(req),
+        )
+        .await?;
+        Ok(identity(ctx)?
+            .refresh(&refresh_token)
+            .await
+            .map_err(ApiError::from)?
+            .into())
+    }
+
+    /// Ends the caller's session (its refresh and access tokens stop working).
+    async fn sign_out(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let actor = request(ctx).require_actor()?;
+        identity(ctx)?
+            .sign_out(actor)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(true)
+    }
+
+    async fn create_organization(
+        &self,
+        ctx: &Context<'_>,
+        name: String,
+    ) -> async_graphql::Result<Organization> {
+        let actor = request(ctx).require_actor()?;
+        let inner = identity(ctx)?
+            .create_organization(actor, &name)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Organization {
+            inner,
+            viewer_role: Role::Owner,
+        })
+    }
+
+    /// Mails an invitation link (owners and admins; only owners invite owners).
+    async fn invite_member(
+        &self,
+        ctx: &Context<'_>,
+        organization_id: Uuid,
+        email: String,
+        role: RoleValue,
+    ) -> async_graphql::Result<Invitation> {
+        let actor = request(ctx).require_actor()?;
+        let invitation = identity(ctx)?
+            .invite(actor, organization_id, &email, role.into())
+            .await
+            .map_err(ApiError::from)?;
+        Ok(invitation.into())
+    }
+
+    async fn accept_invitation(
+        &self,
+        ctx: &Context<'_>,
+        token: String,
+    ) -> async_graphql::Result<Organization> {
+        let req = request(ctx);
+        rate_limit::hit(
+            pool(ctx)?,
+            rate_limit::TOKENS_PER_ADDRESS,
+            &address_key(req),
+        )
+        .await?;
+        let actor = req.require_actor()?;
+        let identity = identity(ctx)?;
+        let inner = identity
+            .accept_invitation(actor, &token)
+            .await
+            .map_err(ApiError::from)?;
+        let mut conn = pool(ctx)?.acquire().await.map_err(ApiError::from)?;
+        let viewer_role = identity
+            .role_in(&mut conn, actor, inner.id)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Organization { inner, viewer_role })
+    }
+
+    async fn change_member_role(
+        &self,
+        ctx: &Context<'_>,
+        organization_id: Uuid,
+        user_id: Uuid,
+        role: RoleValue,
+    ) -> async_graphql::Result<Member> {
+        let actor = request(ctx).require_actor()?;
+        let member = identity(ctx)?
+            .change_role(actor, organization_id, user_id, role.into())
+            .await
+            .map_err(ApiError::from)?;
+        Ok(member.into())
+    }
+
+    /// Removes a member; any member may remove themself.
+    async fn remove_member(
+        &self,
+        ctx: &Context<'_>,
+        organization_id: Uuid,
+        user_id: Uuid,
+    ) -> async_graphql::Result<bool> {
+        let actor = request(ctx).require_actor()?;
+        identity(ctx)?
+            .remove_member(actor, organization_id, user_id)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(true)
+    }
+
+    /// Creates an org API token and reveals it once.
+    async fn create_api_token(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateApiTokenInput,
+    ) -> async_graphql::Result<CreateApiTokenPayload> {
+        let req = request(ctx);
+        rate_limit::hit(
+            pool(ctx)?,
+            rate_limit::TOKENS_PER_ADDRESS,
+            &address_key(req),
+        )
+        .await?;
+        let actor = req.require_actor()?;
+        let scopes: Vec<Scope> = input
+            .scopes
+            .iter()
+            .map(|s| match s {
+                TokenScope::Read => Scope::Read,
+                TokenScope::Write => Scope::Write,
+            })
+            .collect();
+        let (token, secret) = identity(ctx)?
+            .create_api_token(
+                actor,
+                input.organization_id,
+                &input.name,
+                &scopes,
+                input.expires_in_days,
+            )
+            .await
+            .map_err(ApiError::from)?;
+        Ok(CreateApiTokenPayload {
+            token: token.into(),
+            secret,
+        })
+    }
+
+    async fn revoke_api_token(
+        &self,
+        ctx: &Context<'_>,
+        organization_id: Uuid,
+        token_id: Uuid,
+    ) -> async_graphql::Result<ApiToken> {
+        let actor = request(ctx).require_actor()?;
+        let token = identity(ctx)?
+            .revoke_api_token(actor, organization_id, token_id)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(token.into())
+    }
+}

@@ -1,0 +1,668 @@
+//! Accounts and credentials end to end through the GraphQL API.
+
+use serde_json::{Value, json};
+use tributary_tests::{TEST_PASSWORD, TestApp, jwt_config, unique};
+
+fn code(response: &Value) -> &str {
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+fn field(response: &Value) -> &str {
+    response["errors"][0]["extensions"]["field"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+const SIGN_UP: &str = "mutation($input: SignUpInput!) { signUp(input: $input) { message } }";
+const SIGN_IN: &str = "mutation($email: String!, $password: String!) {
+  signIn(email: $email, password: $password) { accessToken refreshToken accessTokenExpiresAt userId } }";
+const VIEWER: &str =
+    "{ viewer { user { email emailVerified } organizations { id slug viewerRole } } }";
+
+fn sign_up_input(email: &str, org: &str) -> Value {
+    json!({ "input": { "email": email, "password": TEST_PASSWORD, "displayName": "Ada Lovelace", "organizationName": org } })
+}
+
+/// The token in a mailed link (`…?token=<token>`).
+fn link_token(mail: &str) -> String {
+    let start = mail.find("token=").expect("a link with a token") + "token=".len();
+    mail[start..]
+        .split_whitespace()
+        .next()
+        .expect("token")
+        .to_owned()
+}
+
+async fn count(app: &TestApp, table: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("select count(*) from {table}")))
+        .fetch_one(&app.pool)
+        .await
+        .expect("count")
+}
+
+#[tokio::test]
+async fn sign_up_verify_and_sign_in() {
+    let app = TestApp::spawn().await;
+    let email = format!("{}@example.com", unique("ada"));
+    let org = unique("Analytical Engines");
+    let response = app.graphql(SIGN_UP, sign_up_input(&email, &org)).await;
+    assert!(response["errors"].is_null(), "{response}");
+
+    // Not verified yet: the right password is not enough.
+    let early = app
+        .graphql(
+            SIGN_IN,
+            json!({ "email": email, "password": TEST_PASSWORD }),
+        )
+        .await;
+    assert_eq!(code(&early), "VALIDATION", "{early}");
+    assert_eq!(field(&early), "email");
+
+    let mail = app.mail_to(&email, "Verify your email").await;
+    assert!(
+        mail.contains("http://portal.test/verify-email?token="),
+        "{mail}"
+    );
+    let token = link_token(&mail);
+    let verified = app
+        .graphql(
+            "mutation($t: String!) { verifyEmail(token: $t) }",
+            json!({ "t": token }),
+        )
+        .await;
+    assert_eq!(verified["data"]["verifyEmail"], true, "{verified}");
+    let again = app
+        .graphql(
+            "mutation($t: String!) { verifyEmail(token: $t) }",
+            json!({ "t": token }),
+        )
+        .await;
+    assert_eq!(code(&again), "UNAUTHENTICATED", "links are single use");
+
+    let session = app
+        .graphql(
+            SIGN_IN,
+            json!({ "email": email.to_uppercase(), "password": TEST_PASSWORD }),
+        )
+        .await;
+    let access = session["data"]["signIn"]["accessToken"]
+        .as_str()
+        .expect("access token")
+        .to_owned();
+    let viewer = app.graphql_as(&access, VIEWER, json!({})).await;
+    assert_eq!(viewer["data"]["viewer"]["user"]["email"], email);
+    assert_eq!(viewer["data"]["viewer"]["user"]["emailVerified"], true);
+    assert_eq!(
+        viewer["data"]["viewer"]["organizations"][0]["viewerRole"],
+        "OWNER"
+    );
+
+    let actions: Vec<String> = sqlx::query_scalar("select action from audit_events order by id")
+        .fetch_all(&app.pool)
+        .await
+        .expect("audit");
+    assert_eq!(
+        actions,
+        ["user.signed_up", "user.email_verified", "user.signed_in"]
+    );
+
+    // Stored as argon2id, never in clear.
+    let hash: String = sqlx::query_scalar("select password_hash from users where email = $1")
+        .bind(&email)
+        .fetch_one(&app.pool)
+        .await
+        .expect("hash");
+    assert!(hash.starts_with("$argon2id$") && !hash.contains(TEST_PASSWORD));
+}
+
+#[tokio::test]
+async fn bad_sign_up_input_is_typed_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let taken = unique("taken-org");
+    let ok = app
+        .graphql(
+            SIGN_UP,
+            sign_up_input(&format!("{}@example.com", unique("first")), &taken),
+        )
+        .await;
+    assert!(ok["errors"].is_null(), "{ok}");
+    let (users, orgs, audits) = (
+        count(&app, "users").await,
+        count(&app, "organizations").await,
+        count(&app, "audit_events").await,
+    );
+
+    let cases = [
+        (
+            json!({ "email": "not-an-email", "password": TEST_PASSWORD, "displayName": "A", "organizationName": "Org One" }),
+            "VALIDATION",
+            "email",
+        ),
+        (
+            json!({ "email": "", "password": TEST_PASSWORD, "displayName": "A", "organizationName": "Org One" }),
+            "VALIDATION",
+            "email",
+        ),
+        (
+            json!({ "email": "b@example.com", "password": "short", "displayName": "A", "organizationName": "Org One" }),
+            "VALIDATION",
+            "password",
+        ),
+        (
+            json!({ "email": "b@example.com", "password": "password1234", "displayName": "A", "organizationName": "Org One" }),
+            "VALIDATION",
+            "password",
+        ),
+        (
+            json!({ "email": "b@example.com", "password": TEST_PASSWORD, "displayName": "", "organizationName": "Org One" }),
+            "VALIDATION",
+            "displayName",
+        ),
+        (
+            json!({ "email": "b@example.com", "password": TEST_PASSWORD, "displayName": "A", "organizationName": "" }),
+            "VALIDATION",
+            "organizationName",
+        ),
+        (
+            json!({ "email": "b@example.com", "password": TEST_PASSWORD, "displayName": "x".repeat(10_000), "organizationName": "Org" }),
+            "VALIDATION",
+            "displayName",
+        ),
+        (
+            json!({ "email": "b@example.com", "password": TEST_PASSWORD, "displayName": "A", "organizationName": taken }),
+            "CONFLICT",
+            "",
+        ),
+    ];
+    for (input, expected, expected_field) in cases {
+        let response = app.graphql(SIGN_UP, json!({ "input": input })).await;
+        assert_eq!(code(&response), expected, "{input}: {response}");
+        assert_eq!(field(&response), expected_field, "{input}: {response}");
+    }
+    assert_eq!(count(&app, "users").await, users, "no user written");
+    assert_eq!(
+        count(&app, "organizations").await,
+        orgs,
+        "no organization written"
+    );
+    assert_eq!(
+        count(&app, "audit_events").await,
+        audits,
+        "no audit event written"
+    );
+}
+
+#[tokio::test]
+async fn signing_up_twice_reveals_nothing_and_creates_nothing() {
+    let app = TestApp::spawn().await;
+    let email = format!("{}@example.com", unique("twice"));
+    let first = app
+        .graphql(SIGN_UP, sign_up_input(&email, &unique("Org A")))
+        .await;
+    let second = app
+        .graphql(SIGN_UP, sign_up_input(&email, &unique("Org B")))
+        .await;
+    assert_eq!(first["data"], second["data"], "same answer either way");
+    let users: i64 = sqlx::query_scalar("select count(*) from users where email = $1")
+        .bind(&email)
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(users, 1);
+    app.mail_to(&email, "Someone tried to sign up").await;
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_email_look_the_same() {
+    let app = TestApp::spawn().await;
+    let email = format!("{}@example.com", unique("known"));
+    app.user(&email).await;
+    let wrong = app
+        .graphql(
+            SIGN_IN,
+            json!({ "email": email, "password": "wrong password 123" }),
+        )
+        .await;
+    let unknown = app
+        .graphql(
+            SIGN_IN,
+            json!({ "email": "nobody@example.com", "password": "wrong password 123" }),
+        )
+        .await;
+    let malformed = app
+        .graphql(SIGN_IN, json!({ "email": "not an email", "password": "x" }))
+        .await;
+    for response in [&wrong, &unknown, &malformed] {
+        assert_eq!(code(response), "UNAUTHENTICATED", "{response}");
+    }
+    assert_eq!(
+        wrong["errors"][0]["message"],
+        unknown["errors"][0]["message"]
+    );
+    assert_eq!(
+        wrong["errors"][0]["message"],
+        malformed["errors"][0]["message"]
+    );
+}
+
+#[tokio::test]
+async fn forged_expired_and_foreign_tokens_are_unauthenticated() {
+    let app = TestApp::spawn().await;
+    let user = app.user(&format!("{}@example.com", unique("tok"))).await;
+    let good = app.token_for(user).await;
+    assert!(app.graphql_as(&good, VIEWER, json!({})).await["errors"].is_null());
+
+    let mut foreign = jwt_config();
+    foreign.audience = "another-service".into();
+    let (wrong_audience, _) = foreign.issue(user, uuid::Uuid::new_v4()).expect("issue");
+    let mut parts: Vec<&str> = good.split('.').collect();
+    let tampered_sig = format!("{}x", parts[2]);
+    parts[2] = &tampered_sig;
+    let tampered = parts.join(".");
+    // A valid signature over a session that does not exist.
+    let (no_session, _) = jwt_config()
+        .issue(user, uuid::Uuid::new_v4())
+        .expect("issue");
+
+    for (token, what) in [
+        (wrong_audience.as_str(), "wrong audience"),
+        (tampered.as_str(), "tampered"),
+        ("garbage", "garbage"),
+        (no_session.as_str(), "unknown session"),
+        ("trb_0123456789ab_nope", "unknown API token"),
+    ] {
+        let response = app.graphql_as(token, VIEWER, json!({})).await;
+        assert_eq!(code(&response), "UNAUTHENTICATED", "{what}: {response}");
+        assert!(response["data"].is_null(), "{what}");
+    }
+    // Anonymous callers get UNAUTHENTICATED on private fields, but public ones work.
+    assert_eq!(
+        code(&app.graphql(VIEWER, json!({})).await),
+        "UNAUTHENTICATED"
+    );
+    assert!(app.graphql("{ serverVersion }", json!({})).await["errors"].is_null());
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_reuse_ends_the_session() {
+    let app = TestApp::spawn().await;
+    let email = format!("{}@example.com", unique("rot"));
+    app.user(&email).await;
+    let session = app
+        .graphql(
+            SIGN_IN,
+            json!({ "email": email, "password": TEST_PASSWORD }),
+        )
+        .await;
+    let first_refresh = session["data"]["signIn"]["refreshToken"]
+        .as_str()
+        .expect("refresh")
+        .to_owned();
+    let refresh =
+        "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken refreshToken } }";
+
+    let rotated = app.graphql(refresh, json!({ "t": first_refresh })).await;
+    let second_refresh = rotated["data"]["refreshSession"]["refreshToken"]
+        .as_str()
+        .expect("new refresh")
+        .to_owned();
+    let access = rotated["data"]["refreshSession"]["accessToken"]
+        .as_str()
+        .expect("access")
+        .to_owned();
+    assert_ne!(first_refresh, second_refresh);
+    assert!(app.graphql_as(&access, VIEWER, json!({})).await["errors"].is_null());
+
+    // Replaying the first token: refused, and the whole session ends.
+    assert_eq!(
+        code(&app.graphql(refresh, json!({ "t": first_refresh })).await),
+        "UNAUTHENTICATED"
+    );
+    assert_eq!(
+        code(&app.graphql(refresh, json!({ "t": second_refresh })).await),
+        "UNAUTHENTICATED"
+    );
+    assert_eq!(
+        code(&app.graphql_as(&access, VIEWER, json!({})).await),
+        "UNAUTHENTICATED"
+    );
+
+    let stored: i64 = sqlx::query_scalar(
+        "select count(*) from refresh_tokens where token_hash = convert_to($1, 'UTF8')",
+    )
+    .bind(&first_refresh)
+    .fetch_one(&app.pool)
+    .await
+    .expect("count");
+    assert_eq!(stored, 0, "refresh tokens are stored hashed");
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_access_token() {
+    let app = TestApp::spawn().await;
+    let user = app.user(&format!("{}@example.com", unique("out"))).await;
+    let token = app.token_for(user).await;
+    let out = app
+        .graphql_as(&token, "mutation { signOut }", json!({}))
+        .await;
+    assert_eq!(out["data"]["signOut"], true, "{out}");
+    assert_eq!(
+        code(&app.graphql_as(&token, VIEWER, json!({})).await),
+        "UNAUTHENTICATED"
+    );
+}
+
+const CREATE_TOKEN: &str = "mutation($input: CreateApiTokenInput!) {
+  createApiToken(input: $input) { secret token { id name prefix scopes expiresAt } } }";
+
+#[tokio::test]
+async fn api_tokens_are_shown_once_stored_hashed_and_revocable() {
+    let app = TestApp::spawn().await;
+    let dev = app.user(&format!("{}@example.com", unique("dev"))).await;
+    let org = app
+        .org_with(&unique("tokens"), &[(dev, "developer")], false)
+        .await;
+    let jwt = app.token_for(dev).await;
+
+    let created = app
+        .graphql_as(&jwt, CREATE_TOKEN, json!({ "input": { "organizationId": org, "name": "ci", "scopes": ["READ"], "expiresInDays": 30 } }))
+        .await;
+    let secret = created["data"]["createApiToken"]["secret"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
+    let id = created["data"]["createApiToken"]["token"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert!(secret.starts_with("trb_"));
+    assert!(!created["data"]["createApiToken"]["token"]["expiresAt"].is_null());
+
+    let listed = app
+        .graphql_as(
+            &jwt,
+            "query($o: UUID!) { organization(id: $o) { apiTokens { name prefix } } }",
+            json!({ "o": org }),
+        )
+        .await;
+    assert!(
+        !listed.to_string().contains(&secret),
+        "listing never reveals the secret"
+    );
+
+    let hashes: Vec<Vec<u8>> = sqlx::query_scalar("select secret_hash from api_tokens")
+        .fetch_all(&app.pool)
+        .await
+        .expect("hash");
+    assert_eq!(hashes.len(), 1);
+    assert!(!String::from_utf8_lossy(&hashes[0]).contains(&secret[17..]));
+
+    // The token authenticates as its organization, read-only.
+    let as_token = app.graphql_as(&secret, VIEWER, json!({})).await;
+    assert_eq!(
+        as_token["data"]["viewer"]["organizations"][0]["viewerRole"], "VIEWER",
+        "{as_token}"
+    );
+    assert!(as_token["data"]["viewer"]["user"].is_null());
+
+    let revoke = "mutation($o: UUID!, $t: UUID!) { revokeApiToken(organizationId: $o, tokenId: $t) { revokedAt } }";
+    let revoked = app
+        .graphql_as(&jwt, revoke, json!({ "o": org, "t": id }))
+        .await;
+    assert!(
+        !revoked["data"]["revokeApiToken"]["revokedAt"].is_null(),
+        "{revoked}"
+    );
+    assert_eq!(
+        code(&app.graphql_as(&secret, VIEWER, json!({})).await),
+        "UNAUTHENTICATED"
+    );
+
+    for (input, expected_field) in [
+        (
+            json!({ "organizationId": org, "name": "", "scopes": ["READ"] }),
+            "name",
+        ),
+        (
+            json!({ "organizationId": org, "name": "x", "scopes": [] }),
+            "scopes",
+        ),
+        (
+            json!({ "organizationId": org, "name": "x", "scopes": ["READ"], "expiresInDays": 0 }),
+            "expiresInDays",
+        ),
+        (
+            json!({ "organizationId": org, "name": "x", "scopes": ["READ"], "expiresInDays": 9999 }),
+            "expiresInDays",
+        ),
+    ] {
+        let response = app
+            .graphql_as(&jwt, CREATE_TOKEN, json!({ "input": input }))
+            .await;
+        assert_eq!(code(&response), "VALIDATION", "{input}: {response}");
+        assert_eq!(field(&response), expected_field);
+    }
+    let duplicate = app
+        .graphql_as(
+            &jwt,
+            CREATE_TOKEN,
+            json!({ "input": { "organizationId": org, "name": "ci", "scopes": ["READ"] } }),
+        )
+        .await;
+    assert_eq!(code(&duplicate), "CONFLICT");
+}
+
+#[tokio::test]
+async fn invitations_add_members_with_the_invited_role() {
+    let app = TestApp::spawn().await;
+    let owner = app.user(&format!("{}@example.com", unique("owner"))).await;
+    let admin = app.user(&format!("{}@example.com", unique("admin"))).await;
+    let org = app
+        .org_with(
+            &unique("team"),
+            &[(owner, "owner"), (admin, "admin")],
+            false,
+        )
+        .await;
+    let invitee_email = format!("{}@example.com", unique("invitee"));
+    let invitee = app.user(&invitee_email).await;
+    let stranger = app
+        .user(&format!("{}@example.com", unique("stranger")))
+        .await;
+    let invite = "mutation($o: UUID!, $e: String!, $r: Role!) { inviteMember(organizationId: $o, email: $e, role: $r) { id role } }";
+
+    let admin_jwt = app.token_for(admin).await;
+    let not_owner = app
+        .graphql_as(
+            &admin_jwt,
+            invite,
+            json!({ "o": org, "e": invitee_email, "r": "OWNER" }),
+        )
+        .await;
+    assert_eq!(code(&not_owner), "FORBIDDEN", "only owners invite owners");
+    let bad_email = app
+        .graphql_as(
+            &admin_jwt,
+            invite,
+            json!({ "o": org, "e": "nope", "r": "VIEWER" }),
+        )
+        .await;
+    assert_eq!(code(&bad_email), "VALIDATION");
+
+    let invited = app
+        .graphql_as(
+            &admin_jwt,
+            invite,
+            json!({ "o": org, "e": invitee_email, "r": "DEVELOPER" }),
+        )
+        .await;
+    assert_eq!(
+        invited["data"]["inviteMember"]["role"], "DEVELOPER",
+        "{invited}"
+    );
+    let twice = app
+        .graphql_as(
+            &admin_jwt,
+            invite,
+            json!({ "o": org, "e": invitee_email, "r": "DEVELOPER" }),
+        )
+        .await;
+    assert_eq!(code(&twice), "CONFLICT");
+
+    let token = link_token(&app.mail_to(&invitee_email, "You are invited").await);
+    let accept = "mutation($t: String!) { acceptInvitation(token: $t) { id viewerRole } }";
+    let wrong_person = app
+        .graphql_as(
+            &app.token_for(stranger).await,
+            accept,
+            json!({ "t": token }),
+        )
+        .await;
+    assert_eq!(
+        code(&wrong_person),
+        "UNAUTHENTICATED",
+        "the link belongs to the invited address"
+    );
+    let accepted = app
+        .graphql_as(&app.token_for(invitee).await, accept, json!({ "t": token }))
+        .await;
+    assert_eq!(
+        accepted["data"]["acceptInvitation"]["viewerRole"], "DEVELOPER",
+        "{accepted}"
+    );
+    let reused = app
+        .graphql_as(&app.token_for(invitee).await, accept, json!({ "t": token }))
+        .await;
+    assert_eq!(code(&reused), "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn role_changes_keep_an_owner_and_respect_rank() {
+    let app = TestApp::spawn().await;
+    let owner = app.user(&format!("{}@example.com", unique("owner"))).await;
+    let admin = app.user(&format!("{}@example.com", unique("admin"))).await;
+    let viewer = app.user(&format!("{}@example.com", unique("viewer"))).await;
+    let org = app
+        .org_with(
+            &unique("ranks"),
+            &[(owner, "owner"), (admin, "admin"), (viewer, "viewer")],
+            false,
+        )
+        .await;
+    let change = "mutation($o: UUID!, $u: UUID!, $r: Role!) { changeMemberRole(organizationId: $o, userId: $u, role: $r) { role } }";
+    let owner_jwt = app.token_for(owner).await;
+    let admin_jwt = app.token_for(admin).await;
+
+    assert_eq!(
+        code(
+            &app.graphql_as(
+                &owner_jwt,
+                change,
+                json!({ "o": org, "u": owner, "r": "ADMIN" })
+            )
+            .await
+        ),
+        "CONFLICT",
+        "last owner stays"
+    );
+    assert_eq!(
+        code(
+            &app.graphql_as(
+                &admin_jwt,
+                change,
+                json!({ "o": org, "u": owner, "r": "VIEWER" })
+            )
+            .await
+        ),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        code(
+            &app.graphql_as(
+                &admin_jwt,
+                change,
+                json!({ "o": org, "u": viewer, "r": "OWNER" })
+            )
+            .await
+        ),
+        "FORBIDDEN"
+    );
+    let promoted = app
+        .graphql_as(
+            &admin_jwt,
+            change,
+            json!({ "o": org, "u": viewer, "r": "DEVELOPER" }),
+        )
+        .await;
+    assert_eq!(
+        promoted["data"]["changeMemberRole"]["role"], "DEVELOPER",
+        "{promoted}"
+    );
+
+    let audit = app
+        .graphql_as(&owner_jwt, "query($o: UUID!) { organization(id: $o) { auditLog { action before after actorUserId } } }", json!({ "o": org }))
+        .await;
+    let event = &audit["data"]["organization"]["auditLog"][0];
+    assert_eq!(event["action"], "member.role_changed", "{audit}");
+    assert_eq!(event["before"]["role"], "viewer");
+    assert_eq!(event["after"]["role"], "developer");
+    assert_eq!(event["actorUserId"], admin.to_string());
+}
+
+#[tokio::test]
+async fn sign_in_is_rate_limited_per_address_and_account() {
+    let app = TestApp::spawn().await;
+    let email = format!("{}@example.com", unique("limited"));
+    let mut last = Value::Null;
+    for _ in 0..11 {
+        last = app
+            .graphql(
+                SIGN_IN,
+                json!({ "email": email, "password": "wrong password 123" }),
+            )
+            .await;
+    }
+    assert_eq!(code(&last), "RATE_LIMITED", "{last}");
+    assert!(
+        last["errors"][0]["extensions"]["retryAfterSeconds"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0
+    );
+    // Another account from the same address is not locked out by it.
+    let other = app
+        .graphql(
+            SIGN_IN,
+            json!({ "email": "other@example.com", "password": "wrong password 123" }),
+        )
+        .await;
+    assert_eq!(code(&other), "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn the_audit_log_is_append_only() {
+    let app = TestApp::spawn().await;
+    let user = app.user(&format!("{}@example.com", unique("audit"))).await;
+    let token = app.token_for(user).await;
+    app.graphql_as(
+        &token,
+        "mutation { createOrganization(name: \"Audited Org\") { id } }",
+        json!({}),
+    )
+    .await;
+    let update = sqlx::query("update audit_events set action = 'x'")
+        .execute(&app.pool)
+        .await;
+    assert!(
+        update
+            .expect_err("update refused")
+            .to_string()
+            .contains("append-only")
+    );
+    let delete = sqlx::query("delete from audit_events")
+        .execute(&app.pool)
+        .await;
+    assert!(delete.is_err());
+}
