@@ -20,7 +20,7 @@ use axum::{
 };
 use tower_http::limit::RequestBodyLimitLayer;
 
-pub use auth::RequestContext;
+pub use auth::{RequestContext, authenticate};
 pub use error::{ApiError, ErrorCode};
 pub use graphql::{ApiSchema, build_schema, sdl};
 pub use health::{Readiness, check_readiness};

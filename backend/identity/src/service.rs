@@ -165,6 +165,8 @@ fn slugify(name: &str) -> String {
     for c in name.trim().to_lowercase().chars() {
         if c.is_ascii_alphanumeric() {
             slug.push(c);
+        } else if c.is_alphanumeric() {
+            // Letters outside ASCII are dropped without splitting the word.
         } else if !slug.ends_with('-') && !slug.is_empty() {
             slug.push('-');
         }

@@ -497,7 +497,7 @@ fn test_with_postgres(
     let cargo_test = ui::step("cargo test (unit and integration, real services)", || {
         let mut cmd = Command::new(&ctx.cargo);
         cmd.current_dir(&ctx.root)
-            .args(["test", "--workspace"])
+            .args(["test", "--workspace", "--no-fail-fast"])
             .args(cargo_args)
             .envs(&test_env);
         run_tests(&mut cmd, &mut tally)
