@@ -1,6 +1,9 @@
 //! The layout every page shares: top bar, navigation, main area.
 
 use leptos::prelude::*;
+use leptos_router::hooks::{use_location, use_navigate, use_query_map};
+
+use crate::api::{OrgSummary, SignOut, ViewerSummary, load_viewer};
 
 /// The colour theme; both come from the same design tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,14 +28,31 @@ impl Theme {
     }
 }
 
+/// The signed-in viewer, loaded once per page for the top bar and navigation.
+pub type ViewerResource = Resource<Result<Option<ViewerSummary>, ServerFnError>>;
+
 /// The shared page frame.
 #[component]
 pub fn AppShell(children: Children) -> impl IntoView {
     let theme = expect_context::<RwSignal<Theme>>();
+    let location = use_location();
+    // Reloaded on every navigation, so signing in, out or joining an organization shows at once.
+    let viewer: ViewerResource = Resource::new(move || location.pathname.get(), |_| load_viewer());
+    provide_context(viewer);
     // Effects run only in the browser, so this flips once hydration has attached the handlers;
     // browser tests wait for it instead of sleeping.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
+    let current = move |path: &'static str| {
+        let here = location.pathname.get();
+        let active = if path == "/" {
+            here == "/"
+        } else {
+            here.starts_with(path)
+        };
+        if active { Some("page") } else { None }
+    };
+    let sign_out = ServerAction::<SignOut>::new();
     view! {
         <div
             class="app"
@@ -46,6 +66,31 @@ pub fn AppShell(children: Children) -> impl IntoView {
                     "Tributary"
                 </a>
                 <div class="topbar-spacer"></div>
+                <Transition fallback=|| ()>
+                    {move || {
+                        viewer
+                            .get()
+                            .map(|v| match v {
+                                Ok(Some(viewer)) => {
+                                    view! {
+                                        <OrgSwitcher orgs=viewer.organizations.clone() />
+                                        <span class="user-name" id="user-name">{viewer.display_name.clone()}</span>
+                                        <ActionForm action=sign_out attr:class="inline-form">
+                                            <button type="submit" class="button button-ghost" id="sign-out">"Sign out"</button>
+                                        </ActionForm>
+                                    }
+                                        .into_any()
+                                }
+                                _ => {
+                                    view! {
+                                        <a class="button button-ghost" href="/sign-in" id="sign-in-link">"Sign in"</a>
+                                        <a class="button button-primary" href="/sign-up">"Sign up"</a>
+                                    }
+                                        .into_any()
+                                }
+                            })
+                    }}
+                </Transition>
                 <button
                     type="button"
                     class="button button-ghost"
@@ -59,12 +104,71 @@ pub fn AppShell(children: Children) -> impl IntoView {
             <div class="layout">
                 <nav class="sidenav" aria-label="Main">
                     <ul>
-                        <li><a href="/" aria-current="page">"Catalog"</a></li>
+                        <li><a href="/" aria-current=move || current("/")>"Catalog"</a></li>
+                        <Transition fallback=|| ()>
+                            {move || {
+                                viewer
+                                    .get()
+                                    .and_then(|v| v.ok().flatten())
+                                    .map(|_| {
+                                        view! {
+                                            <li>
+                                                <a href="/organization" aria-current=move || current("/organization")>
+                                                    "Organization"
+                                                </a>
+                                            </li>
+                                        }
+                                    })
+                            }}
+                        </Transition>
                     </ul>
                 </nav>
                 <main id="main" class="content">{children()}</main>
             </div>
         </div>
+    }
+}
+
+/// Switches the organization the pages show (kept in the URL, so links are shareable).
+#[component]
+fn OrgSwitcher(orgs: Vec<OrgSummary>) -> impl IntoView {
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let selected = move || query.read().get("org").unwrap_or_default();
+    view! {
+        <label class="org-switcher">
+            <span class="visually-hidden">"Organization"</span>
+            <select
+                id="org-switcher"
+                on:change=move |ev| {
+                    let id = event_target_value(&ev);
+                    navigate(&format!("/organization?org={id}"), Default::default());
+                }
+            >
+                {orgs
+                    .into_iter()
+                    .map(|org| {
+                        let id = org.id.clone();
+                        let is_selected = move || selected() == id;
+                        view! {
+                            <option value=org.id.clone() selected=is_selected>
+                                {format!("{} ({})", org.name, org.role)}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+        </label>
+    }
+}
+
+/// A form field's error message, linked to its input for screen readers.
+#[component]
+pub fn FieldError(id: &'static str, message: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <Show when=move || message.get().is_some()>
+            <p class="field-error" id=id role="alert">{move || message.get()}</p>
+        </Show>
     }
 }
 

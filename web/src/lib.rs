@@ -2,9 +2,13 @@
 //! (and works without JavaScript); with `hydrate` it becomes the wasm module that makes those
 //! pages interactive in the browser. Data comes from the same GraphQL API clients use.
 
+#![recursion_limit = "256"]
+
 pub mod api;
 mod components;
 mod pages;
+#[cfg(feature = "ssr")]
+pub mod session;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
@@ -53,6 +57,11 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=pages::NotFound>
                     // Async: the server waits for the page's data, so the HTML is complete without JavaScript.
                     <Route path=path!("/") view=pages::Catalog ssr=SsrMode::Async />
+                    <Route path=path!("/sign-in") view=pages::SignInPage ssr=SsrMode::Async />
+                    <Route path=path!("/sign-up") view=pages::SignUpPage ssr=SsrMode::Async />
+                    <Route path=path!("/verify-email") view=pages::VerifyEmailPage ssr=SsrMode::Async />
+                    <Route path=path!("/invitations/accept") view=pages::AcceptInvitationPage ssr=SsrMode::Async />
+                    <Route path=path!("/organization") view=pages::OrganizationPage ssr=SsrMode::Async />
                 </Routes>
             </AppShell>
         </Router>

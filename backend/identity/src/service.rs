@@ -225,6 +225,11 @@ impl Identity {
         &self.jwt
     }
 
+    /// Base URL of the portal (links in mails).
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
     /// The caller's role in `org_id`, or `NotFound` when the caller has no business there (other
     /// tenants are invisible, not forbidden).
     pub async fn role_in(

@@ -18,6 +18,7 @@ use tributary_api::{AppState, DevFeatures, HttpLimits};
 use tributary_db::{DbError, MigrationStatus};
 use tributary_identity::Identity;
 use tributary_provisioning::{KafkaAdmin, KafkaAdminError};
+use tributary_web::session::{PortalSession, refresh_middleware};
 
 use crate::Config;
 
@@ -73,12 +74,21 @@ pub fn router(state: AppState, site_root: &Path) -> Router {
         .build();
     let routes = generate_route_list(tributary_web::App);
     let schema = state.schema.clone();
+    let session = PortalSession {
+        identity: state.identity.clone(),
+        https: state.identity.public_url().starts_with("https://"),
+    };
+    let context_session = session.clone();
     let shell_options = options.clone();
     let portal = Router::new()
         .leptos_routes_with_context(
             &options,
             routes,
-            move || provide_context(schema.clone()),
+            move || {
+                provide_context(schema.clone());
+                provide_context(context_session.identity.clone());
+                provide_context(context_session.clone());
+            },
             move || tributary_web::shell(shell_options.clone()),
         )
         .route_service(
@@ -86,6 +96,10 @@ pub fn router(state: AppState, site_root: &Path) -> Router {
             leptos_axum::site_pkg_dir_service(&options),
         )
         .fallback(leptos_axum::file_and_error_handler(tributary_web::shell))
+        .layer(axum::middleware::from_fn_with_state(
+            session,
+            refresh_middleware,
+        ))
         .with_state(options);
 
     tributary_api::router(state)

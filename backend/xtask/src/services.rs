@@ -352,7 +352,17 @@ fn java_command(lib: &Path, instance: &KafkaInstance, heap: &str) -> Command {
 }
 
 /// A Kafka cluster id: 16 random bytes, base64url without padding (what `random-uuid` prints).
+/// Ids starting with '-' are drawn again: the storage tool would read them as an option.
 fn cluster_id() -> Result<String, String> {
+    loop {
+        let id = random_cluster_id()?;
+        if !id.starts_with('-') {
+            return Ok(id);
+        }
+    }
+}
+
+fn random_cluster_id() -> Result<String, String> {
     let hex = random_hex(16)?;
     let bytes: Vec<u8> = (0..16)
         .filter_map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
