@@ -8,3 +8,4 @@ mod identity;
 mod kafka_enforcement;
 mod migrations;
 mod portal;
+mod subscriptions;

@@ -57,6 +57,7 @@ pub fn router(state: AppState) -> Router {
     }
     router
         .route("/graphql", graphql)
+        .route("/graphql/ws", get(graphql::graphql_ws))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         // Streamed bodies are cut at the limit; declared lengths are refused up front with JSON.

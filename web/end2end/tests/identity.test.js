@@ -209,6 +209,8 @@ test('invite a member, accept, change the role, and switch organizations', async
   await invitee.page.waitForFunction((name) => document.querySelector('#org-name')?.textContent === name, teamOrg);
   assert.equal(await invitee.page.locator('#viewer-role').innerText(), 'developer');
   await invitee.page.screenshot({ path: join(OUTPUT, 'organization-member-390.png'), fullPage: true });
+  const overflow = await invitee.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the organization page scrolls sideways by ${overflow}px on a phone`);
 
   // The org switcher lists both organizations and moves between them.
   await invitee.page.waitForFunction(() => document.querySelectorAll('#org-switcher option').length === 2);

@@ -634,3 +634,57 @@ impl IdentityMutation {
         Ok(token.into())
     }
 }
+
+/// How often a live audit subscription looks for new events.
+const AUDIT_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+
+#[derive(Default)]
+pub struct IdentitySubscription;
+
+#[async_graphql::Subscription]
+impl IdentitySubscription {
+    /// New audit events of an organization as they are written (owners and admins).
+    async fn audit_events(
+        &self,
+        ctx: &Context<'_>,
+        organization_id: Uuid,
+    ) -> async_graphql::Result<impl futures::Stream<Item = AuditEvent> + use<>> {
+        let actor = request(ctx).require_actor()?.clone();
+        let identity = identity(ctx)?.clone();
+        // Authorizes once up front (and learns where the log ends now).
+        let newest = identity
+            .audit_log(&actor, Some(organization_id), 1, None)
+            .await
+            .map_err(ApiError::from)?
+            .first()
+            .map_or(0, |e| e.id);
+        let state = (
+            identity,
+            actor,
+            newest,
+            std::collections::VecDeque::<AuditEvent>::new(),
+        );
+        Ok(futures::stream::unfold(
+            state,
+            move |(identity, actor, mut last, mut pending)| async move {
+                loop {
+                    if let Some(event) = pending.pop_front() {
+                        return Some((event, (identity, actor, last, pending)));
+                    }
+                    tokio::time::sleep(AUDIT_POLL).await;
+                    // Re-checks the caller's role on every poll: a removed admin stops receiving.
+                    let newer = identity
+                        .audit_log(&actor, Some(organization_id), 200, None)
+                        .await
+                        .ok()?;
+                    let mut fresh: Vec<_> = newer.into_iter().filter(|e| e.id > last).collect();
+                    fresh.sort_by_key(|e| e.id);
+                    if let Some(max) = fresh.last() {
+                        last = max.id;
+                    }
+                    pending.extend(fresh.into_iter().map(AuditEvent::from));
+                }
+            },
+        ))
+    }
+}

@@ -5,11 +5,12 @@ mod identity;
 
 use std::net::SocketAddr;
 
-use async_graphql::{EmptySubscription, MergedObject, Object, Schema, http::GraphiQLSource};
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
+use async_graphql::{Data, MergedObject, MergedSubscription, Object, Schema, http::GraphiQLSource};
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::{
     Extension,
-    extract::{ConnectInfo, State},
+    extract::{ConnectInfo, State, WebSocketUpgrade},
     http::HeaderMap,
     response::{Html, IntoResponse},
 };
@@ -40,7 +41,10 @@ pub struct QueryRoot(
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(identity::IdentityMutation);
 
-pub type ApiSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+#[derive(MergedSubscription, Default)]
+pub struct SubscriptionRoot(identity::IdentitySubscription);
+
+pub type ApiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Deepest document accepted; deeper ones are refused before execution.
 pub const MAX_DEPTH: usize = 12;
@@ -52,7 +56,7 @@ pub fn build_schema(pool: PgPool, identity: Identity) -> ApiSchema {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
     .data(pool)
     .data(identity)
@@ -66,7 +70,7 @@ pub fn sdl() -> String {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
     .finish()
     .sdl()
@@ -101,7 +105,48 @@ pub(crate) async fn graphql_handler(
 }
 
 pub(crate) async fn graphiql() -> impl IntoResponse {
-    Html(GraphiQLSource::build().endpoint("/graphql").finish())
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .finish(),
+    )
+}
+
+/// GraphQL subscriptions over WebSocket (`graphql-transport-ws`, and the older
+/// `graphql-ws`). Clients authenticate in `connection_init`: `{"Authorization": "Bearer …"}`.
+pub(crate) async fn graphql_ws(
+    State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> axum::response::Response {
+    let client_addr = connect.map(|Extension(ConnectInfo(addr))| addr.ip().to_string());
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |stream| {
+            let identity = state.identity.clone();
+            GraphQLWebSocket::new(stream, state.schema.clone(), protocol)
+                .on_connection_init(move |payload| async move {
+                    let mut headers = HeaderMap::new();
+                    let token = payload
+                        .get("Authorization")
+                        .or_else(|| payload.get("authorization"))
+                        .and_then(|v| v.as_str());
+                    if let Some(value) =
+                        token.and_then(|t| axum::http::HeaderValue::from_str(t).ok())
+                    {
+                        headers.insert(axum::http::header::AUTHORIZATION, value);
+                    }
+                    let context = crate::auth::authenticate(&identity, &headers, None, client_addr)
+                        .await
+                        .map_err(async_graphql::Error::from)?;
+                    let mut data = Data::default();
+                    data.insert(context);
+                    Ok(data)
+                })
+                .serve()
+        })
 }
 
 #[cfg(test)]
