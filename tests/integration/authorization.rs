@@ -122,12 +122,12 @@ fn operations() -> Vec<Operation> {
         },
         Operation {
             name: "organization.auditLog",
-            document: "query($org: UUID!) { organization(id: $org) { auditLog { action } } }",
+            document: "query($org: UUID!) { organization(id: $org) { auditLog { nodes { action } } } }",
             expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND],
         },
         Operation {
             name: "platformAuditLog",
-            document: "{ platformAuditLog { action } }",
+            document: "{ platformAuditLog { nodes { action } } }",
             expected: [UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK],
         },
         Operation {

@@ -602,9 +602,13 @@ async fn role_changes_keep_an_owner_and_respect_rank() {
     );
 
     let audit = app
-        .graphql_as(&owner_jwt, "query($o: UUID!) { organization(id: $o) { auditLog { action before after actorUserId } } }", json!({ "o": org }))
+        .graphql_as(&owner_jwt, "query($o: UUID!) { organization(id: $o) { auditLog(first: 1) { pageInfo { hasNextPage } nodes { action before after actorUserId } } } }", json!({ "o": org }))
         .await;
-    let event = &audit["data"]["organization"]["auditLog"][0];
+    let event = &audit["data"]["organization"]["auditLog"]["nodes"][0];
+    assert_eq!(
+        audit["data"]["organization"]["auditLog"]["pageInfo"]["hasNextPage"],
+        false
+    );
     assert_eq!(event["action"], "member.role_changed", "{audit}");
     assert_eq!(event["before"]["role"], "viewer");
     assert_eq!(event["after"]["role"], "developer");
@@ -665,4 +669,83 @@ async fn the_audit_log_is_append_only() {
         .execute(&app.pool)
         .await;
     assert!(delete.is_err());
+}
+
+#[tokio::test]
+async fn nested_member_lists_are_batched_and_correct() {
+    let app = TestApp::spawn().await;
+    let me = app.user(&format!("{}@example.com", unique("many"))).await;
+    let mut expected = std::collections::BTreeMap::new();
+    for i in 0..12 {
+        let other = app
+            .user(&format!("{}@example.com", unique(&format!("m{i}"))))
+            .await;
+        let org = app
+            .org_with(
+                &unique(&format!("org{i}")),
+                &[(me, "viewer"), (other, "developer")],
+                false,
+            )
+            .await;
+        expected.insert(org.to_string(), 2);
+    }
+    let token = app.token_for(me).await;
+    let response = app
+        .graphql_as(
+            &token,
+            "{ viewer { organizations { id members { email role } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(response["errors"].is_null(), "{response}");
+    let orgs = response["data"]["viewer"]["organizations"]
+        .as_array()
+        .expect("orgs");
+    assert_eq!(orgs.len(), 12);
+    for org in orgs {
+        let id = org["id"].as_str().expect("id");
+        let members = org["members"].as_array().expect("members");
+        assert_eq!(members.len(), expected[id], "{org}");
+        assert!(members.iter().any(|m| m["role"] == "DEVELOPER"));
+    }
+}
+
+#[tokio::test]
+async fn the_audit_log_pages_newest_first_with_cursors() {
+    let app = TestApp::spawn().await;
+    let owner = app.user(&format!("{}@example.com", unique("pager"))).await;
+    let org = app
+        .org_with(&unique("paged"), &[(owner, "owner")], false)
+        .await;
+    let token = app.token_for(owner).await;
+    for i in 0..5 {
+        let created = app
+            .graphql_as(&token, CREATE_TOKEN, json!({ "input": { "organizationId": org, "name": format!("t{i}"), "scopes": ["READ"] } }))
+            .await;
+        assert!(created["errors"].is_null(), "{created}");
+    }
+    let page = "query($o: UUID!, $after: String) { organization(id: $o) {
+        auditLog(first: 2, after: $after) { pageInfo { hasNextPage endCursor } nodes { id after } } } }";
+    let mut after: Option<String> = None;
+    let mut ids = Vec::new();
+    loop {
+        let response = app
+            .graphql_as(&token, page, json!({ "o": org, "after": after }))
+            .await;
+        let log = &response["data"]["organization"]["auditLog"];
+        for node in log["nodes"].as_array().expect("nodes") {
+            ids.push(node["id"].as_i64().expect("id"));
+        }
+        if log["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = log["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+        assert!(ids.len() < 20, "pagination does not end");
+    }
+    assert_eq!(ids.len(), 5);
+    assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first: {ids:?}");
+    let bad = app
+        .graphql_as(&token, page, json!({ "o": org, "after": "nope" }))
+        .await;
+    assert_eq!(code(&bad), "VALIDATION");
 }

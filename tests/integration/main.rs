@@ -6,6 +6,7 @@ mod graphql;
 mod health;
 mod identity;
 mod kafka_enforcement;
+mod mail;
 mod migrations;
 mod portal;
 mod subscriptions;

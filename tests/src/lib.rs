@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 use tributary_api::{AppState, DevFeatures, HttpLimits};
 use tributary_identity::{Identity, JwtConfig, JwtKeys};
 use tributary_provisioning::{KafkaAdmin, KafkaConfig, SecurityProtocol};
+use tributary_server::mailer::MailTransport;
 
 fn var(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
@@ -70,6 +71,11 @@ pub const TEST_PASSWORD: &str = "correct horse battery staple";
 /// The `tributary` binary built by `cargo xtask test`.
 pub fn tributary_bin() -> PathBuf {
     PathBuf::from(var("TRIBUTARY_TEST_BIN"))
+}
+
+/// The folder where the test run's SMTP server stores what it receives (a maildir).
+pub fn smtp_maildir() -> PathBuf {
+    PathBuf::from(var("TRIBUTARY_TEST_MAILDIR"))
 }
 
 /// The portal assets folder (holds `pkg/`).
@@ -142,6 +148,27 @@ impl TestApp {
         kafka: KafkaAdmin,
         limits: HttpLimits,
     ) -> Self {
+        Self::spawn_full(db, pool, kafka, limits, MailTransport::LocalMailbox).await
+    }
+
+    /// An app whose mail goes to the test run's SMTP server (a real one, `aiosmtpd`).
+    pub async fn spawn_with_smtp() -> Self {
+        let (db, pool) = TestDb::migrated().await;
+        let mail = MailTransport::smtp(
+            &var("TRIBUTARY_TEST_SMTP_URL"),
+            "Tributary Tests <no-reply@tributary.test>",
+        )
+        .expect("SMTP transport");
+        Self::spawn_full(db, pool, kafka_admin(), HttpLimits::default(), mail).await
+    }
+
+    async fn spawn_full(
+        db: TestDb,
+        pool: PgPool,
+        kafka: KafkaAdmin,
+        limits: HttpLimits,
+        mail: MailTransport,
+    ) -> Self {
         let identity = Identity::new(pool.clone(), jwt_config(), "http://portal.test".into());
         let dev = DevFeatures {
             graphiql: true,
@@ -153,7 +180,11 @@ impl TestApp {
         let addr = listener.local_addr().expect("addr");
         let stop = CancellationToken::new();
         let token = stop.clone();
-        tokio::spawn(tributary_server::mailer::run(pool.clone(), stop.clone()));
+        tokio::spawn(tributary_server::mailer::run(
+            pool.clone(),
+            mail,
+            stop.clone(),
+        ));
         tokio::spawn(async move {
             axum::serve(
                 listener,

@@ -43,30 +43,73 @@ pub async fn enqueue_mail(
     .await
 }
 
-/// Delivers queued mail into the local mailbox (used when no SMTP server is configured).
-/// Rows are claimed with `FOR UPDATE SKIP LOCKED`, so several workers share the work, and the
-/// mailbox's unique `outbox_id` makes a redelivery after a crash a no-op. Returns how many
-/// mails were delivered.
-pub async fn deliver_mail_to_mailbox(pool: &sqlx::PgPool, batch: i64) -> Result<u64, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let delivered = sqlx::query(
-        "with pending as (
-             select o.id, o.payload from outbox o
-              where o.event_type = $1
-                and not exists (select 1 from mailbox m where m.outbox_id = o.id)
-              order by o.id
-              limit $2
-              for update skip locked
-         )
-         insert into mailbox (outbox_id, to_address, subject, body)
-         select id, payload->>'to', payload->>'subject', payload->>'body' from pending
-         on conflict (outbox_id) do nothing",
+/// A mail taken from the outbox for delivery.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PendingMail {
+    pub outbox_id: i64,
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// Claims up to `batch` undelivered mails inside the caller's transaction. Rows are locked with
+/// `FOR UPDATE SKIP LOCKED`, so concurrent mailers never take the same mail.
+pub async fn claim_pending_mail(
+    conn: &mut PgConnection,
+    batch: i64,
+) -> Result<Vec<PendingMail>, sqlx::Error> {
+    sqlx::query_as(
+        "select o.id as outbox_id, o.payload->>'to' as to, o.payload->>'subject' as subject, o.payload->>'body' as body
+           from outbox o
+          where o.event_type = $1
+            and not exists (select 1 from mail_deliveries d where d.outbox_id = o.id)
+          order by o.id
+          limit $2
+          for update of o skip locked",
     )
     .bind(MAIL_REQUESTED)
     .bind(batch)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    tx.commit().await?;
-    Ok(delivered)
+    .fetch_all(conn)
+    .await
+}
+
+/// How a claimed mail ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailOutcome {
+    /// Written to the local mailbox (no SMTP server configured).
+    Local,
+    /// Accepted by the SMTP server.
+    Smtp,
+    /// Refused permanently (the error is recorded); never retried.
+    Failed,
+}
+
+/// Records how a claimed mail ended, in the transaction that claimed it.
+pub async fn record_delivery(
+    conn: &mut PgConnection,
+    mail: &PendingMail,
+    outcome: MailOutcome,
+    error: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    if outcome == MailOutcome::Local {
+        sqlx::query("insert into mailbox (outbox_id, to_address, subject, body) values ($1, $2, $3, $4) on conflict (outbox_id) do nothing")
+            .bind(mail.outbox_id)
+            .bind(&mail.to)
+            .bind(&mail.subject)
+            .bind(&mail.body)
+            .execute(&mut *conn)
+            .await?;
+    }
+    let transport = match outcome {
+        MailOutcome::Local => "local",
+        MailOutcome::Smtp => "smtp",
+        MailOutcome::Failed => "failed",
+    };
+    sqlx::query("insert into mail_deliveries (outbox_id, transport, error) values ($1, $2, $3) on conflict (outbox_id) do nothing")
+        .bind(mail.outbox_id)
+        .bind(transport)
+        .bind(error)
+        .execute(conn)
+        .await?;
+    Ok(())
 }

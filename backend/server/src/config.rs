@@ -45,6 +45,8 @@ pub struct Config {
     pub jwt: JwtConfig,
     /// Base URL of the portal, used in links sent by mail.
     pub public_url: String,
+    /// Where mail goes: an SMTP server, or the local mailbox when none is configured.
+    pub mail: crate::mailer::MailTransport,
     pub shutdown_grace: Duration,
     pub max_body_bytes: usize,
 }
@@ -244,6 +246,21 @@ impl Config {
             });
         }
 
+        let mail = match vars.get("TRIBUTARY_SMTP_URL") {
+            None => crate::mailer::MailTransport::LocalMailbox,
+            Some(url) => {
+                let from = vars
+                    .get("TRIBUTARY_MAIL_FROM")
+                    .unwrap_or_else(|| "Tributary <no-reply@tributary.invalid>".to_owned());
+                crate::mailer::MailTransport::smtp(&url, &from).map_err(|reason| {
+                    ConfigError::Invalid {
+                        var: "TRIBUTARY_SMTP_URL",
+                        reason,
+                    }
+                })?
+            }
+        };
+
         Ok(Self {
             listen: vars.parsed("TRIBUTARY_LISTEN", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
             database,
@@ -259,6 +276,7 @@ impl Config {
             dev_mailbox: vars.bool("TRIBUTARY_DEV_MAILBOX", false)?,
             jwt,
             public_url,
+            mail,
             shutdown_grace: Duration::from_secs(
                 vars.parsed("TRIBUTARY_SHUTDOWN_GRACE_SECS", 10u64)?,
             ),

@@ -172,7 +172,11 @@ pub async fn serve(config: &Config) -> Result<(), StartupError> {
     tracing::info!(addr = %config.listen, "listening");
 
     let token = CancellationToken::new();
-    let mailer = tokio::spawn(crate::mailer::run(pool.clone(), token.clone()));
+    let mailer = tokio::spawn(crate::mailer::run(
+        pool.clone(),
+        config.mail.clone(),
+        token.clone(),
+    ));
     let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -27,6 +27,7 @@ const USAGE: &str = "\
 Usage:
   cargo xtask dev             start the whole platform with demo data (Ctrl-C stops it)
   cargo xtask test [ARGS]     run every test; with ARGS, only `cargo test ARGS` against the real services
+  cargo xtask bench           run the benchmarks (release build) against the real services
 
 Environment (all optional):
   DATABASE_URL           use this PostgreSQL server instead of the managed local cluster
@@ -99,6 +100,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("dev") => dev(&ctx),
         Some("test") => test(&ctx, &args[1..]),
+        Some("bench") => bench(&ctx),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -447,6 +449,13 @@ fn test_with_postgres(
         services::start_stripe_mock(&stripe_bin, stripe_port, &run_dir.join("stripe-mock.log"))
     })?;
 
+    let python = ui::step("SMTP server (aiosmtpd)", || services::ensure_aiosmtpd(ctx))?;
+    let smtp_port = proc::free_port()?;
+    let maildir = run_dir.join("maildir");
+    let mut smtp = ui::step("start the SMTP server for this run", || {
+        services::start_smtp(&python, smtp_port, &maildir, &run_dir.join("smtp.log"))
+    })?;
+
     let output_dir = ctx.target.join("test-output");
     fs::create_dir_all(&output_dir).map_err(|e| e.to_string())?;
     let test_env = BTreeMap::from([
@@ -475,6 +484,14 @@ fn test_with_postgres(
         (
             "STRIPE_MOCK_URL".to_owned(),
             format!("http://127.0.0.1:{stripe_port}"),
+        ),
+        (
+            "TRIBUTARY_TEST_SMTP_URL".to_owned(),
+            format!("smtp://127.0.0.1:{smtp_port}"),
+        ),
+        (
+            "TRIBUTARY_TEST_MAILDIR".to_owned(),
+            maildir.display().to_string(),
         ),
     ]);
 
@@ -553,6 +570,7 @@ fn test_with_postgres(
         ));
     }
 
+    smtp.stop();
     stripe.stop();
     kafka_service.stop();
     if failures.is_empty() {
@@ -566,6 +584,28 @@ fn test_with_postgres(
     } else {
         Err(failures.join("\n"))
     }
+}
+
+/// Benchmarks print tables comparing each target with its baseline measured in the same run.
+fn bench(ctx: &Ctx) -> Result<(), String> {
+    let mut pg = ui::step("PostgreSQL", services::ensure_postgres)?;
+    let result = ui::step("GraphQL throughput vs bare axum (release build)", || {
+        drop_test_databases(&pg.url)?;
+        proc::run(
+            Command::new(&ctx.cargo)
+                .current_dir(&ctx.root)
+                .args([
+                    "bench",
+                    "--package",
+                    "tributary-tests",
+                    "--bench",
+                    "graphql_throughput",
+                ])
+                .env("TRIBUTARY_TEST_DATABASE_URL", &pg.url),
+        )
+    });
+    pg.stop();
+    result
 }
 
 /// The same server URL with another database name.

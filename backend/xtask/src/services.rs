@@ -501,6 +501,76 @@ pub fn start_stripe_mock(bin: &Path, port: u16, log: &Path) -> Result<Service, S
     Ok(service)
 }
 
+// ---------------------------------------------------------------- SMTP (aiosmtpd)
+
+pub const AIOSMTPD_VERSION: &str = "1.4.6";
+
+/// A real SMTP server for the mail tests: Python's `aiosmtpd` from PyPI, in a private folder.
+pub fn ensure_aiosmtpd(ctx: &Ctx) -> Result<PathBuf, String> {
+    let dir = ctx
+        .cache
+        .join(format!("python/aiosmtpd-{AIOSMTPD_VERSION}"));
+    let marker = dir.join(".complete");
+    if marker.is_file() {
+        ui::detail(format!("aiosmtpd {AIOSMTPD_VERSION} cached"));
+        return Ok(dir);
+    }
+    if !proc::on_path("python3") {
+        apt_install(&["python3", "python3-pip"])?;
+    }
+    let _ = fs::remove_dir_all(&dir);
+    proc::run(
+        Command::new("python3")
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-input",
+                "--target",
+            ])
+            .arg(&dir)
+            .arg(format!("aiosmtpd=={AIOSMTPD_VERSION}")),
+    )?;
+    fs::write(&marker, "ok").map_err(|e| e.to_string())?;
+    Ok(dir)
+}
+
+/// Starts `aiosmtpd` on loopback, storing every mail it accepts in `maildir`.
+pub fn start_smtp(
+    python_path: &Path,
+    port: u16,
+    maildir: &Path,
+    log: &Path,
+) -> Result<Service, String> {
+    let env = BTreeMap::from([("PYTHONPATH".to_owned(), python_path.display().to_string())]);
+    let mut service = Service::spawn(
+        "SMTP server (aiosmtpd)",
+        Command::new("python3")
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{port}"),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
+            .arg(maildir),
+        log,
+        &env,
+        Duration::from_secs(5),
+    )?;
+    proc::wait_until(
+        "SMTP server",
+        Duration::from_secs(30),
+        Some(&mut service),
+        || proc::port_open(port),
+    )?;
+    Ok(service)
+}
+
 // ---------------------------------------------------------------- Chromium, Playwright
 
 pub fn ensure_chromium() -> Result<PathBuf, String> {

@@ -1,6 +1,12 @@
 //! Accounts, organizations, members, invitations, API tokens and the audit log.
 
-use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
+use std::collections::HashMap;
+
+use async_graphql::{
+    Context, Enum, InputObject, Object, SimpleObject,
+    connection::{Connection, CursorType, Edge, EmptyFields, OpaqueCursor},
+    dataloader::{DataLoader, Loader},
+};
 use chrono::{DateTime, TimeZone, Utc};
 use tributary_identity::{Identity, Role, Scope};
 use uuid::Uuid;
@@ -90,6 +96,30 @@ impl From<tributary_identity::User> for User {
     }
 }
 
+/// Loads the members of many organizations in one query (no N+1 over `organizations`).
+pub struct MembersLoader {
+    pub identity: Identity,
+}
+
+impl Loader<Uuid> for MembersLoader {
+    type Value = Vec<tributary_identity::Member>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = self
+            .identity
+            .members_by_org(keys)
+            .await
+            .map_err(ApiError::from)?;
+        let mut by_org: HashMap<Uuid, Self::Value> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for (org, member) in rows {
+            by_org.entry(org).or_default().push(member);
+        }
+        Ok(by_org)
+    }
+}
+
 /// An organization as one of its members (or an API token of it) sees it.
 pub struct Organization {
     inner: tributary_identity::Organization,
@@ -114,12 +144,12 @@ impl Organization {
     async fn viewer_role(&self) -> RoleValue {
         self.viewer_role.into()
     }
+    /// Every member (any role may see who else belongs).
     async fn members(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Member>> {
-        let actor = request(ctx).require_actor()?;
-        let members = identity(ctx)?
-            .members(actor, self.inner.id)
-            .await
-            .map_err(ApiError::from)?;
+        // This object exists only for organizations the caller belongs to, so membership is
+        // already proven; the loader batches the lists of every organization in the response.
+        let loader = ctx.data::<DataLoader<MembersLoader>>()?;
+        let members = loader.load_one(self.inner.id).await?.unwrap_or_default();
         Ok(members.into_iter().map(Member::from).collect())
     }
     /// Open invitations (owners and admins).
@@ -140,14 +170,14 @@ impl Organization {
             .map_err(ApiError::from)?;
         Ok(list.into_iter().map(ApiToken::from).collect())
     }
-    /// The organization's audit log, newest first (owners and admins).
+    /// The organization's audit log, newest first (owners and admins; Relay pagination).
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
-        before_id: Option<i64>,
-    ) -> async_graphql::Result<Vec<AuditEvent>> {
-        audit_page(ctx, Some(self.inner.id), first, before_id).await
+        after: Option<String>,
+    ) -> async_graphql::Result<AuditConnection> {
+        audit_page(ctx, Some(self.inner.id), first, after).await
     }
 }
 
@@ -256,22 +286,41 @@ impl From<tributary_identity::AuditEvent> for AuditEvent {
     }
 }
 
+/// A page of audit events; the cursor is the position in the (append-only) log.
+pub type AuditConnection = Connection<OpaqueCursor<i64>, AuditEvent, EmptyFields, EmptyFields>;
+
 async fn audit_page(
     ctx: &Context<'_>,
     org: Option<Uuid>,
     first: Option<i32>,
-    before_id: Option<i64>,
-) -> async_graphql::Result<Vec<AuditEvent>> {
+    after: Option<String>,
+) -> async_graphql::Result<AuditConnection> {
     let actor = request(ctx).require_actor()?;
     let first = first.unwrap_or(50);
     if !(1..=200).contains(&first) {
         return Err(ApiError::validation("first", "must be between 1 and 200").into());
     }
-    let events = identity(ctx)?
-        .audit_log(actor, org, i64::from(first), before_id)
+    let before_id = after
+        .map(|c| {
+            <OpaqueCursor<i64> as CursorType>::decode_cursor(&c)
+                .map(|c| c.0)
+                .map_err(|_| ApiError::validation("after", "is not a cursor returned by this API"))
+        })
+        .transpose()?;
+    // One extra row tells whether another page follows.
+    let mut events = identity(ctx)?
+        .audit_log(actor, org, i64::from(first) + 1, before_id)
         .await
         .map_err(ApiError::from)?;
-    Ok(events.into_iter().map(AuditEvent::from).collect())
+    let has_next = events.len() > first as usize;
+    events.truncate(first as usize);
+    let mut connection = Connection::new(before_id.is_some(), has_next);
+    connection.edges.extend(
+        events
+            .into_iter()
+            .map(|e| Edge::new(OpaqueCursor(e.id), AuditEvent::from(e))),
+    );
+    Ok(connection)
 }
 
 /// The signed-in caller.
@@ -324,14 +373,14 @@ impl IdentityQuery {
         Ok(Organization { inner, viewer_role })
     }
 
-    /// Every organization's audit events (operator only).
+    /// Every organization's audit events, newest first (operator only; Relay pagination).
     async fn platform_audit_log(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
-        before_id: Option<i64>,
-    ) -> async_graphql::Result<Vec<AuditEvent>> {
-        audit_page(ctx, None, first, before_id).await
+        after: Option<String>,
+    ) -> async_graphql::Result<AuditConnection> {
+        audit_page(ctx, None, first, after).await
     }
 }
 

@@ -6,7 +6,10 @@ mod identity;
 use std::net::SocketAddr;
 
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
-use async_graphql::{Data, MergedObject, MergedSubscription, Object, Schema, http::GraphiQLSource};
+use async_graphql::{
+    Data, MergedObject, MergedSubscription, Object, Schema, dataloader::DataLoader,
+    http::GraphiQLSource,
+};
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::{
     Extension,
@@ -59,6 +62,13 @@ pub fn build_schema(pool: PgPool, identity: Identity) -> ApiSchema {
         SubscriptionRoot::default(),
     )
     .data(pool)
+    // No cache: batching only, so no request ever sees another's stale data.
+    .data(DataLoader::new(
+        identity::MembersLoader {
+            identity: identity.clone(),
+        },
+        tokio::spawn,
+    ))
     .data(identity)
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
