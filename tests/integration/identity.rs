@@ -749,3 +749,37 @@ async fn the_audit_log_pages_newest_first_with_cursors() {
         .await;
     assert_eq!(code(&bad), "VALIDATION");
 }
+
+#[tokio::test]
+async fn demo_people_sign_in_to_their_organizations() {
+    let app = TestApp::spawn().await;
+    app.seed_demo().await;
+    for (email, _, org) in tributary_server::demo::USERS {
+        let session = app
+            .graphql(
+                SIGN_IN,
+                json!({ "email": email, "password": tributary_server::demo::DEMO_PASSWORD }),
+            )
+            .await;
+        let token = session["data"]["signIn"]["accessToken"]
+            .as_str()
+            .expect("signed in")
+            .to_owned();
+        let viewer = app.graphql_as(&token, VIEWER, json!({})).await;
+        assert_eq!(
+            viewer["data"]["viewer"]["organizations"][0]["slug"], org,
+            "{viewer}"
+        );
+        assert_eq!(
+            viewer["data"]["viewer"]["organizations"][0]["viewerRole"],
+            "OWNER"
+        );
+    }
+    // Seeding twice changes nothing.
+    app.seed_demo().await;
+    let users: i64 = sqlx::query_scalar("select count(*) from users")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(users, 3);
+}

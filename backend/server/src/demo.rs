@@ -17,6 +17,21 @@ pub const ORGANIZATIONS: [(&str, &str, bool); 3] = [
     ("acme-analytics", "Acme Analytics", false),
 ];
 
+/// Demo people, one owner per organization: (email, name, organization slug). They sign in with
+/// [`DEMO_PASSWORD`]; this exists only in the development stack's demo data.
+pub const USERS: [(&str, &str, &str); 3] = [
+    ("operator@tributary.example", "Olivia Operator", "tributary"),
+    (
+        "provider@northwind.example",
+        "Nadia Northwind",
+        "northwind-data",
+    ),
+    ("consumer@acme.example", "Carlos Consumer", "acme-analytics"),
+];
+
+/// The demo users' password (development stack only).
+pub const DEMO_PASSWORD: &str = "tributary-demo-2026";
+
 /// The provider that owns every demo stream.
 pub const PROVIDER: &str = "northwind-data";
 
@@ -56,6 +71,8 @@ pub enum DemoError {
     Kafka(#[from] KafkaAdminError),
     #[error("kafka producer: {0}")]
     Producer(#[from] rdkafka::error::KafkaError),
+    #[error("identity: {0}")]
+    Identity(String),
     #[error("invalid demo topic: {0}")]
     Name(#[from] tributary_core::NameError),
 }
@@ -118,8 +135,34 @@ pub async fn seed(
         .execute(&mut *tx)
         .await?;
     }
+    let hash = tributary_identity::hash_password(DEMO_PASSWORD)
+        .map_err(|e| DemoError::Identity(e.to_string()))?;
+    for (email, name, org) in USERS {
+        sqlx::query(
+            "insert into users (email, display_name, password_hash, email_verified_at) values ($1, $2, $3, now())
+             on conflict (email) do nothing",
+        )
+        .bind(email)
+        .bind(name)
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "insert into memberships (org_id, user_id, role)
+             select o.id, u.id, 'owner' from organizations o, users u where o.slug = $1 and u.email = $2
+             on conflict do nothing",
+        )
+        .bind(org)
+        .bind(email)
+        .execute(&mut *tx)
+        .await?;
+    }
     tx.commit().await?;
-    tracing::info!(streams = STREAMS.len(), "demo data seeded");
+    tracing::info!(
+        streams = STREAMS.len(),
+        users = USERS.len(),
+        "demo data seeded"
+    );
     Ok(())
 }
 

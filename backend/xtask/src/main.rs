@@ -275,8 +275,9 @@ fn dev_with_postgres(ctx: &Ctx, pg: &Postgres) -> Result<(), String> {
 │ stripe-mock  http://127.0.0.1:12111
 │ Demo data    operator 'tributary', provider 'northwind-data' (4 streams,
 │              topics demo.* fed every 250 ms), consumer 'acme-analytics'
-│ Sign in      the portal is public for now; Kafka clients sign in with the
-│              SCRAM user above (see README 'Local stack')
+│ Sign in      operator@tributary.example, provider@northwind.example or
+│              consumer@acme.example, password tributary-demo-2026
+│              (new accounts: the verification mail is at /dev/mailbox)
 │ Logs         {logs}
 └ Ctrl-C stops everything ───────────────────────────────────────────",
         db = pg.url,

@@ -437,8 +437,19 @@ pub struct CreateApiTokenPayload {
     pub secret: String,
 }
 
-fn address_key(req: &RequestContext) -> String {
-    req.client_addr.clone().unwrap_or_else(|| "unknown".into())
+/// Counts a hit against `limit` for the caller's address (and account, when given).
+async fn limit(
+    ctx: &Context<'_>,
+    limit: rate_limit::Limit,
+    account: Option<&str>,
+) -> async_graphql::Result<()> {
+    let address = request(ctx).client_addr.as_deref().unwrap_or("unknown");
+    let key = match account {
+        Some(account) => format!("{address}:{account}"),
+        None => address.to_owned(),
+    };
+    rate_limit::hit(pool(ctx)?, limit, &key).await?;
+    Ok(())
 }
 
 #[derive(Default)]
@@ -453,12 +464,7 @@ impl IdentityMutation {
         input: SignUpInput,
     ) -> async_graphql::Result<SignUpPayload> {
         let req = request(ctx);
-        rate_limit::hit(
-            pool(ctx)?,
-            rate_limit::SIGN_UP_PER_ADDRESS,
-            &address_key(req),
-        )
-        .await?;
+        limit(ctx, rate_limit::SIGN_UP_PER_ADDRESS, None).await?;
         identity(ctx)?
             .sign_up(
                 &req.audit(),
@@ -477,12 +483,7 @@ impl IdentityMutation {
     /// Confirms an email address with the token from the mailed link.
     async fn verify_email(&self, ctx: &Context<'_>, token: String) -> async_graphql::Result<bool> {
         let req = request(ctx);
-        rate_limit::hit(
-            pool(ctx)?,
-            rate_limit::TOKENS_PER_ADDRESS,
-            &address_key(req),
-        )
-        .await?;
+        limit(ctx, rate_limit::TOKENS_PER_ADDRESS, None).await?;
         identity(ctx)?
             .verify_email(&req.audit(), &token)
             .await
@@ -497,13 +498,11 @@ impl IdentityMutation {
         password: String,
     ) -> async_graphql::Result<SessionPayload> {
         let req = request(ctx);
-        let pool = pool(ctx)?;
-        let address = address_key(req);
-        rate_limit::hit(pool, rate_limit::SIGN_IN_PER_ADDRESS, &address).await?;
-        rate_limit::hit(
-            pool,
+        limit(ctx, rate_limit::SIGN_IN_PER_ADDRESS, None).await?;
+        limit(
+            ctx,
             rate_limit::SIGN_IN_PER_ACCOUNT,
-            &format!("{address}:{}", email.trim().to_lowercase()),
+            Some(&email.trim().to_lowercase()),
         )
         .await?;
         let session = identity(ctx)?
@@ -519,13 +518,7 @@ impl IdentityMutation {
         ctx: &Context<'_>,
         refresh_token: String,
     ) -> async_graphql::Result<SessionPayload> {
-        let req = request(ctx);
-        rate_limit::hit(
-            pool(ctx)?,
-            rate_limit::TOKENS_PER_ADDRESS,
-            &address_key(req),
-        )
-        .await?;
+        limit(ctx, rate_limit::TOKENS_PER_ADDRESS, None).await?;
         Ok(identity(ctx)?
             .refresh(&refresh_token)
             .await
@@ -581,12 +574,7 @@ impl IdentityMutation {
         token: String,
     ) -> async_graphql::Result<Organization> {
         let req = request(ctx);
-        rate_limit::hit(
-            pool(ctx)?,
-            rate_limit::TOKENS_PER_ADDRESS,
-            &address_key(req),
-        )
-        .await?;
+        limit(ctx, rate_limit::TOKENS_PER_ADDRESS, None).await?;
         let actor = req.require_actor()?;
         let identity = identity(ctx)?;
         let inner = identity
@@ -638,12 +626,7 @@ impl IdentityMutation {
         input: CreateApiTokenInput,
     ) -> async_graphql::Result<CreateApiTokenPayload> {
         let req = request(ctx);
-        rate_limit::hit(
-            pool(ctx)?,
-            rate_limit::TOKENS_PER_ADDRESS,
-            &address_key(req),
-        )
-        .await?;
+        limit(ctx, rate_limit::TOKENS_PER_ADDRESS, None).await?;
         let actor = req.require_actor()?;
         let scopes: Vec<Scope> = input
             .scopes
