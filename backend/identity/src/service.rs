@@ -821,22 +821,21 @@ impl Identity {
         Ok(invitation)
     }
 
-    pub async fn invitations(
+    /// Open invitations of several organizations in one query, for batch loaders. The caller
+    /// must have authorized access (owners and admins) to every organization asked for.
+    pub async fn invitations_by_org(
         &self,
-        actor: &Actor,
-        org_id: Uuid,
-    ) -> Result<Vec<Invitation>, IdentityError> {
-        let mut conn = self.pool.acquire().await?;
-        self.require(&mut conn, actor, org_id, Role::can_manage_members)
-            .await?;
-        Ok(sqlx::query_as(
+        org_ids: &[Uuid],
+    ) -> Result<Vec<(Uuid, Invitation)>, IdentityError> {
+        let rows: Vec<Invitation> = sqlx::query_as(
             "select id, org_id, email, role, created_at, expires_at from invitations
-              where org_id = $1 and accepted_at is null and revoked_at is null and expires_at > now()
+              where org_id = any($1) and accepted_at is null and revoked_at is null and expires_at > now()
               order by created_at desc",
         )
-        .bind(org_id)
-        .fetch_all(&mut *conn)
-        .await?)
+        .bind(org_ids)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|i| (i.org_id, i)).collect())
     }
 
     /// Accepts an invitation addressed to the calling user's verified email.
@@ -1084,21 +1083,20 @@ impl Identity {
         Ok((token, secret.reveal()))
     }
 
-    pub async fn api_tokens(
+    /// API tokens (never secrets) of several organizations in one query, for batch loaders. The
+    /// caller must have authorized access to every organization asked for.
+    pub async fn api_tokens_by_org(
         &self,
-        actor: &Actor,
-        org_id: Uuid,
-    ) -> Result<Vec<ApiToken>, IdentityError> {
-        let mut conn = self.pool.acquire().await?;
-        self.require(&mut conn, actor, org_id, Role::can_manage_api_tokens)
-            .await?;
-        Ok(sqlx::query_as(
+        org_ids: &[Uuid],
+    ) -> Result<Vec<(Uuid, ApiToken)>, IdentityError> {
+        let rows: Vec<ApiToken> = sqlx::query_as(
             "select id, org_id, name, prefix, scopes, created_at, expires_at, revoked_at, last_used_at
-               from api_tokens where org_id = $1 order by created_at desc",
+               from api_tokens where org_id = any($1) order by created_at desc",
         )
-        .bind(org_id)
-        .fetch_all(&mut *conn)
-        .await?)
+        .bind(org_ids)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|t| (t.org_id, t)).collect())
     }
 
     pub async fn revoke_api_token(

@@ -96,29 +96,42 @@ impl From<tributary_identity::User> for User {
     }
 }
 
-/// Loads the members of many organizations in one query (no N+1 over `organizations`).
-pub struct MembersLoader {
-    pub identity: Identity,
-}
-
-impl Loader<Uuid> for MembersLoader {
-    type Value = Vec<tributary_identity::Member>;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = self
-            .identity
-            .members_by_org(keys)
-            .await
-            .map_err(ApiError::from)?;
-        let mut by_org: HashMap<Uuid, Self::Value> =
-            keys.iter().map(|k| (*k, Vec::new())).collect();
-        for (org, member) in rows {
-            by_org.entry(org).or_default().push(member);
+/// A loader of one kind of per-organization list, batched over every organization in a
+/// response (one query instead of one per organization).
+macro_rules! org_list_loader {
+    ($name:ident, $item:ty, $fetch:ident) => {
+        pub struct $name {
+            pub identity: Identity,
         }
-        Ok(by_org)
-    }
+
+        impl Loader<Uuid> for $name {
+            type Value = Vec<$item>;
+            type Error = async_graphql::Error;
+
+            async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+                let rows = self.identity.$fetch(keys).await.map_err(ApiError::from)?;
+                let mut by_org: HashMap<Uuid, Self::Value> =
+                    keys.iter().map(|k| (*k, Vec::new())).collect();
+                for (org, item) in rows {
+                    by_org.entry(org).or_default().push(item);
+                }
+                Ok(by_org)
+            }
+        }
+    };
 }
+
+org_list_loader!(MembersLoader, tributary_identity::Member, members_by_org);
+org_list_loader!(
+    InvitationsLoader,
+    tributary_identity::Invitation,
+    invitations_by_org
+);
+org_list_loader!(
+    ApiTokensLoader,
+    tributary_identity::ApiToken,
+    api_tokens_by_org
+);
 
 /// An organization as one of its members (or an API token of it) sees it.
 pub struct Organization {
@@ -154,20 +167,20 @@ impl Organization {
     }
     /// Open invitations (owners and admins).
     async fn invitations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Invitation>> {
-        let actor = request(ctx).require_actor()?;
-        let list = identity(ctx)?
-            .invitations(actor, self.inner.id)
-            .await
-            .map_err(ApiError::from)?;
+        if !self.viewer_role.can_manage_members() {
+            return Err(ApiError::Forbidden.into());
+        }
+        let loader = ctx.data::<DataLoader<InvitationsLoader>>()?;
+        let list = loader.load_one(self.inner.id).await?.unwrap_or_default();
         Ok(list.into_iter().map(Invitation::from).collect())
     }
     /// API tokens, never their secrets (owners, admins and developers).
     async fn api_tokens(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ApiToken>> {
-        let actor = request(ctx).require_actor()?;
-        let list = identity(ctx)?
-            .api_tokens(actor, self.inner.id)
-            .await
-            .map_err(ApiError::from)?;
+        if !self.viewer_role.can_manage_api_tokens() {
+            return Err(ApiError::Forbidden.into());
+        }
+        let loader = ctx.data::<DataLoader<ApiTokensLoader>>()?;
+        let list = loader.load_one(self.inner.id).await?.unwrap_or_default();
         Ok(list.into_iter().map(ApiToken::from).collect())
     }
     /// The organization's audit log, newest first (owners and admins; Relay pagination).
@@ -323,11 +336,37 @@ async fn audit_page(
     Ok(connection)
 }
 
-/// The signed-in caller.
-#[derive(SimpleObject)]
+/// The signed-in caller. Fields load only when asked for.
 pub struct Viewer {
-    pub user: Option<User>,
-    pub organizations: Vec<Organization>,
+    actor: tributary_identity::Actor,
+}
+
+#[Object]
+impl Viewer {
+    /// The person; `null` when the caller is an API token.
+    async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        match self.actor.user_id() {
+            Some(id) => Ok(Some(
+                identity(ctx)?
+                    .user(id)
+                    .await
+                    .map_err(ApiError::from)?
+                    .into(),
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// The organizations the caller belongs to, with the caller's role in each.
+    async fn organizations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Organization>> {
+        Ok(identity(ctx)?
+            .my_organizations(&self.actor)
+            .await
+            .map_err(ApiError::from)?
+            .into_iter()
+            .map(|(inner, viewer_role)| Organization { inner, viewer_role })
+            .collect())
+    }
 }
 
 #[derive(Default)]
@@ -337,23 +376,8 @@ pub struct IdentityQuery;
 impl IdentityQuery {
     /// The caller and the organizations it belongs to.
     async fn viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<Viewer> {
-        let actor = request(ctx).require_actor()?;
-        let identity = identity(ctx)?;
-        let user = match actor.user_id() {
-            Some(id) => Some(identity.user(id).await.map_err(ApiError::from)?.into()),
-            None => None,
-        };
-        let organizations = identity
-            .my_organizations(actor)
-            .await
-            .map_err(ApiError::from)?
-            .into_iter()
-            .map(|(inner, viewer_role)| Organization { inner, viewer_role })
-            .collect();
-        Ok(Viewer {
-            user,
-            organizations,
-        })
+        let actor = request(ctx).require_actor()?.clone();
+        Ok(Viewer { actor })
     }
 
     /// One organization the caller belongs to; others are `NOT_FOUND`.

@@ -69,6 +69,18 @@ pub fn build_schema(pool: PgPool, identity: Identity) -> ApiSchema {
         },
         tokio::spawn,
     ))
+    .data(DataLoader::new(
+        identity::InvitationsLoader {
+            identity: identity.clone(),
+        },
+        tokio::spawn,
+    ))
+    .data(DataLoader::new(
+        identity::ApiTokensLoader {
+            identity: identity.clone(),
+        },
+        tokio::spawn,
+    ))
     .data(identity)
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
