@@ -93,7 +93,15 @@ impl TestDb {
     /// Creates an empty database (no migrations applied).
     pub async fn empty() -> Self {
         let admin_url = var("TRIBUTARY_TEST_DATABASE_URL");
-        let name = unique("tt").replace('-', "_");
+        // `tt_<unix seconds>_<random>`: `cargo xtask test` drops leftovers older than an hour.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let name = format!(
+            "tt_{now}_{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..12]
+        );
         let mut conn = PgConnection::connect(&admin_url)
             .await
             .expect("connect to the test PostgreSQL");

@@ -363,14 +363,24 @@ fn psql(admin_url: &str, sql: &str) -> Result<String, String> {
     proc::output(Command::new("psql").args([admin_url, "-v", "ON_ERROR_STOP=1", "-tAc", sql]))
 }
 
-/// Drops databases left by earlier test runs (tests name theirs `tt_…`).
+/// Drops databases left by earlier test runs. Tests name theirs `tt_<unix seconds>_…` (browser
+/// tests `e2e_<unix seconds>_…`); only those older than an hour go, so a run in progress elsewhere
+/// keeps its databases.
 fn drop_test_databases(admin_url: &str) -> Result<usize, String> {
     let names = psql(
         admin_url,
         "select datname from pg_database where datname like 'tt\\_%' or datname like 'e2e\\_%'",
     )?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
     let mut dropped = 0;
     for name in names.lines().map(str::trim).filter(|n| !n.is_empty()) {
+        let created = name.split('_').nth(1).and_then(|t| t.parse::<u64>().ok());
+        if created.is_some_and(|t| t <= now && now - t < 3600) {
+            continue;
+        }
         psql(
             admin_url,
             &format!("drop database if exists \"{name}\" with (force)"),
@@ -526,7 +536,11 @@ fn test_with_postgres(
 
     if let (Some(chromium), Some(end2end)) = (chromium, end2end) {
         let browser = ui::step("browser tests (Playwright, headless Chromium)", || {
-            let db = format!("e2e_{}", services::random_hex(6)?);
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or_default();
+            let db = format!("e2e_{now}_{}", services::random_hex(6)?);
             psql(&pg.url, &format!("create database {db}"))?;
             let db_url = replace_database(&pg.url, &db)?;
             let port = proc::free_port()?;
