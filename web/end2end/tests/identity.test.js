@@ -177,6 +177,11 @@ test('API tokens are revealed once, listed by prefix, and revoked after confirma
     body: JSON.stringify({ query: '{ viewer { organizations { id } } }' }),
   }).then((r) => r.json());
   assert.equal(after.errors[0].extensions.code, 'UNAUTHENTICATED');
+  // Both changes are in the organization's audit log, newest first.
+  await page.locator('#audit-table tr[data-action="api_token.revoked"]').waitFor();
+  const actions = await page.locator('#audit-table tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.action));
+  assert.deepEqual(actions.slice(0, 2), ['api_token.revoked', 'api_token.created']);
+  assert.equal(await page.locator('#audit-older').isDisabled(), true, 'one page only');
   await page.screenshot({ path: join(OUTPUT, 'api-token-revoked.png'), fullPage: true });
   assert.deepEqual(problems, []);
   await context.close();

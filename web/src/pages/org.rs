@@ -6,7 +6,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::{
     ChangeMemberRole, CreateApiToken, FormError, InviteMember, OrgOverview, RemoveMember,
-    RevokeApiToken, load_organization,
+    RevokeApiToken, load_audit_log, load_organization,
 };
 use crate::components::FieldError;
 
@@ -142,6 +142,12 @@ fn OrgBody(
             .then(|| {
                 let org_id = org_id.clone();
                 view! { <Invitations org_id invitations=org.invitations.clone().unwrap_or_default() invite /> }
+            })}
+
+        {manage
+            .then(|| {
+                let org_id = org_id.clone();
+                view! { <AuditLog org_id /> }
             })}
 
         {org
@@ -432,5 +438,99 @@ fn TokenRowView(
                     })}
             </td>
         </tr>
+    }
+}
+
+/// The organization's audit trail, newest first, one page at a time.
+#[component]
+fn AuditLog(org_id: String) -> impl IntoView {
+    // The cursors of the pages shown so far: the first page has none.
+    let cursor = RwSignal::new(None::<String>);
+    let history = RwSignal::new(Vec::<Option<String>>::new());
+    let org = StoredValue::new(org_id);
+    let page = Resource::new(
+        move || cursor.get(),
+        move |after| load_audit_log(org.get_value(), after),
+    );
+    view! {
+        <section class="panel" aria-labelledby="audit-heading">
+            <h2 id="audit-heading">"Audit log"</h2>
+            <p class="muted">"Every change in this organization: who, what, and the value before and after."</p>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || {
+                    page.get()
+                        .map(|result| match result {
+                            Ok(Ok(page)) if page.rows.is_empty() => {
+                                view! { <p class="muted" id="no-audit">"Nothing has happened here yet."</p> }.into_any()
+                            }
+                            Ok(Ok(page)) => {
+                                let next = page.next.clone();
+                                view! {
+                                    <div class="table-wrap">
+                                        <table class="table" id="audit-table">
+                                            <thead>
+                                                <tr>
+                                                    <th scope="col">"When (UTC)"</th>
+                                                    <th scope="col">"Action"</th>
+                                                    <th scope="col">"Target"</th>
+                                                    <th scope="col">"By"</th>
+                                                    <th scope="col">"Change"</th>
+                                                </tr>
+                                            </thead>
+                                            <tbody>
+                                                {page
+                                                    .rows
+                                                    .into_iter()
+                                                    .map(|r| {
+                                                        let action = r.action.clone();
+                                                        view! {
+                                                            <tr data-action=action>
+                                                                <td>{r.occurred_at}</td>
+                                                                <td><code>{r.action}</code></td>
+                                                                <td>{r.target}</td>
+                                                                <td>{r.actor}</td>
+                                                                <td class="cell-sub"><code>{r.change}</code></td>
+                                                            </tr>
+                                                        }
+                                                    })
+                                                    .collect_view()}
+                                            </tbody>
+                                        </table>
+                                    </div>
+                                    <div class="pager">
+                                        <button
+                                            type="button"
+                                            class="button button-ghost button-small"
+                                            id="audit-newer"
+                                            disabled=move || history.with(Vec::is_empty)
+                                            on:click=move |_| {
+                                                let previous = history.try_update(|h| h.pop()).flatten().flatten();
+                                                cursor.set(previous);
+                                            }
+                                        >
+                                            "Newer"
+                                        </button>
+                                        <button
+                                            type="button"
+                                            class="button button-ghost button-small"
+                                            id="audit-older"
+                                            disabled=next.is_none()
+                                            on:click=move |_| {
+                                                history.update(|h| h.push(cursor.get_untracked()));
+                                                cursor.set(next.clone());
+                                            }
+                                        >
+                                            "Older"
+                                        </button>
+                                    </div>
+                                }
+                                    .into_any()
+                            }
+                            Ok(Err(e)) => view! { <p class="field-error" role="alert">{e.message}</p> }.into_any(),
+                            Err(e) => view! { <p class="field-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        })
+                }}
+            </Transition>
+        </section>
     }
 }
