@@ -182,6 +182,8 @@ test('API tokens are revealed once, listed by prefix, and revoked after confirma
   const actions = await page.locator('#audit-table tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.action));
   assert.deepEqual(actions.slice(0, 2), ['api_token.revoked', 'api_token.created']);
   assert.equal(await page.locator('#audit-older').isDisabled(), true, 'one page only');
+  assert.equal(await page.locator('#secret-dialog').count(), 0, 'a dismissed secret stays hidden after the list refreshes');
+  assert.equal((await page.content()).includes(secret), false);
   await page.screenshot({ path: join(OUTPUT, 'api-token-revoked.png'), fullPage: true });
   assert.deepEqual(problems, []);
   await context.close();

@@ -36,6 +36,9 @@ pub fn OrganizationPage() -> impl IntoView {
     let remove = ServerAction::<RemoveMember>::new();
     let create_token = ServerAction::<CreateApiToken>::new();
     let revoke = ServerAction::<RevokeApiToken>::new();
+    // Which token creation the user has dismissed the secret of; kept here because the token
+    // list below is rebuilt after every change, and a rebuilt list must not show the secret again.
+    let dismissed = RwSignal::new(0usize);
     // The selected organization comes from the URL; without one the server picks the first.
     let overview = Resource::new(
         move || {
@@ -58,7 +61,7 @@ pub fn OrganizationPage() -> impl IntoView {
                     .get()
                     .map(|result| match result {
                         Ok(Ok(org)) => {
-                            view! { <OrgBody org invite change_role remove create_token revoke /> }.into_any()
+                            view! { <OrgBody org invite change_role remove create_token revoke dismissed /> }.into_any()
                         }
                         Ok(Err(e)) if e.code == "UNAUTHENTICATED" => view! { <SignInFirst /> }.into_any(),
                         Ok(Err(e)) => {
@@ -94,6 +97,7 @@ fn OrgBody(
     remove: ServerAction<RemoveMember>,
     create_token: ServerAction<CreateApiToken>,
     revoke: ServerAction<RevokeApiToken>,
+    dismissed: RwSignal<usize>,
 ) -> impl IntoView {
     let manage = can_manage_members(&org.viewer_role);
     let org_id = org.id.clone();
@@ -155,7 +159,7 @@ fn OrgBody(
             .clone()
             .map(|tokens| {
                 let org_id = org_id.clone();
-                view! { <ApiTokens org_id tokens create_token revoke /> }
+                view! { <ApiTokens org_id tokens create_token revoke dismissed /> }
             })}
     }
 }
@@ -281,9 +285,9 @@ fn ApiTokens(
     tokens: Vec<crate::api::TokenRow>,
     create_token: ServerAction<CreateApiToken>,
     revoke: ServerAction<RevokeApiToken>,
+    dismissed: RwSignal<usize>,
 ) -> impl IntoView {
     let value = Signal::derive(move || create_token.value().get());
-    let dismissed = RwSignal::new(0usize);
     let secret = move || match value.get() {
         Some(Ok(Ok(secret))) if dismissed.get() < create_token.version().get() => Some(secret),
         _ => None,
