@@ -25,9 +25,24 @@ pub struct FormError {
 }
 
 impl FormError {
-    /// The message for `field`, if the error is about it.
+    /// The message for `field`, if the error is about it, worded for display next to that field
+    /// (the API's messages start with the field's name: "password must …" → "Must …",
+    /// "email is not …" → "This is not …").
     pub fn for_field(&self, field: &str) -> Option<String> {
-        (self.field.as_deref() == Some(field)).then(|| self.message.clone())
+        (self.field.as_deref() == Some(field)).then(|| {
+            let text = self
+                .message
+                .strip_prefix(&format!("{field} "))
+                .unwrap_or(&self.message);
+            if let Some(rest) = text.strip_prefix("is ") {
+                return format!("This is {rest}");
+            }
+            let mut chars = text.chars();
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
+        })
     }
 }
 
