@@ -35,6 +35,9 @@ Environment (all optional):
   TRIBUTARY_PG_PORT      port of the managed PostgreSQL cluster (default 55432)
   CARGO_TARGET_DIR       cargo's target directory (default: ./target)";
 
+/// A summary line to print last (the test count), set by the command that ran.
+static FINAL_LINE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 /// Paths shared by every step.
 pub struct Ctx {
     pub root: PathBuf,
@@ -109,10 +112,16 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => {
             println!("done in {}", ui::human(started.elapsed()));
+            if let Some(line) = FINAL_LINE.get() {
+                println!("{line}");
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {
             eprintln!("error: {e}");
+            if let Some(line) = FINAL_LINE.get() {
+                println!("{line}");
+            }
             ExitCode::FAILURE
         }
     }
@@ -593,7 +602,11 @@ fn test_with_postgres(
     } else {
         ui::detail(format!("service logs kept in {}", run_dir.display()));
     }
-    println!("tests: {} passed, {} failed", tally.passed, tally.failed);
+    // Printed by `main` as the very last line, where CI reads the test count.
+    let _ = FINAL_LINE.set(format!(
+        "tests: {} passed, {} failed",
+        tally.passed, tally.failed
+    ));
     if failures.is_empty() {
         Ok(())
     } else {
