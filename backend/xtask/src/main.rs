@@ -209,6 +209,7 @@ fn dev(ctx: &Ctx) -> Result<(), String> {
 }
 
 fn dev_with_postgres(ctx: &Ctx, pg: &Postgres) -> Result<(), String> {
+    build::claim_target_dir(ctx)?;
     let lib = ui::step(
         &format!("Apache Kafka {} jars", services::KAFKA_VERSION),
         || services::ensure_kafka_jars(ctx),
@@ -401,6 +402,7 @@ fn drop_test_databases(admin_url: &str) -> Result<usize, String> {
 
 fn test(ctx: &Ctx, cargo_args: &[String]) -> Result<(), String> {
     let full = cargo_args.is_empty();
+    build::claim_target_dir(ctx)?;
     let mut pg = ui::step("PostgreSQL", services::ensure_postgres)?;
     let result = test_with_postgres(ctx, &pg, cargo_args, full);
     pg.stop();
@@ -531,6 +533,14 @@ fn test_with_postgres(
     {
         failures.push(e);
     }
+    if full
+        && let Err(e) = ui::step(
+            "Helm chart: lint, render, validate against Kubernetes schemas",
+            || check_chart(ctx, &run_dir),
+        )
+    {
+        failures.push(e);
+    }
     let cargo_test = ui::step("cargo test (unit and integration, real services)", || {
         let mut cmd = Command::new(&ctx.cargo);
         cmd.current_dir(&ctx.root)
@@ -612,6 +622,73 @@ fn test_with_postgres(
     } else {
         Err(failures.join("\n"))
     }
+}
+
+/// Lints the chart, renders it with several value sets and validates every manifest strictly;
+/// also checks that a missing required value stops rendering.
+fn check_chart(ctx: &Ctx, run_dir: &Path) -> Result<(), String> {
+    let helm = services::ensure_helm(ctx)?;
+    let validator = services::ensure_kubernetes_validate(ctx)?;
+    let chart = ctx.root.join("charts/tributary");
+    proc::run(
+        Command::new(&helm)
+            .arg("lint")
+            .arg("--strict")
+            .arg(&chart)
+            .args(["--set", "existingSecret=tributary-secrets"]),
+    )?;
+    let variants: [(&str, &[&str]); 2] = [
+        ("defaults", &["--set", "existingSecret=tributary-secrets"]),
+        (
+            "private-ca",
+            &[
+                "--set",
+                "existingSecret=tributary-secrets",
+                "--set",
+                "kafka.caConfigMap=kafka-ca",
+                "--set",
+                "replicaCount=3",
+            ],
+        ),
+    ];
+    fs::create_dir_all(run_dir).map_err(|e| e.to_string())?;
+    for (name, values) in variants {
+        let rendered = proc::output(
+            Command::new(&helm)
+                .arg("template")
+                .arg("tributary")
+                .arg(&chart)
+                .args(values),
+        )?;
+        let file = run_dir.join(format!("chart-{name}.yaml"));
+        fs::write(&file, rendered).map_err(|e| e.to_string())?;
+        proc::run(
+            Command::new("python3")
+                .args([
+                    "-m",
+                    "kubernetes_validate",
+                    "--strict",
+                    "--quiet",
+                    "-k",
+                    services::KUBERNETES_VALIDATE_VERSION,
+                ])
+                .arg(&file)
+                .env("PYTHONPATH", &validator),
+        )
+        .map_err(|e| format!("{name}: {e}"))?;
+        ui::detail(format!("{name}: rendered and valid"));
+    }
+    if proc::output(
+        Command::new(&helm)
+            .arg("template")
+            .arg("tributary")
+            .arg(&chart),
+    )
+    .is_ok()
+    {
+        return Err("the chart rendered without existingSecret, which it requires".into());
+    }
+    Ok(())
 }
 
 /// Benchmarks print tables comparing each target with its baseline measured in the same run.

@@ -445,6 +445,18 @@ pub fn start_kafka(lib: &Path, instance: &KafkaInstance) -> Result<Service, Stri
 
 // ---------------------------------------------------------------- stripe-mock
 
+/// The Go toolchain: on PATH, else where these machines keep it, else Debian's.
+fn go_binary() -> Result<PathBuf, String> {
+    if proc::on_path("go") {
+        Ok(PathBuf::from("go"))
+    } else if Path::new("/usr/local/go/bin/go").is_file() {
+        Ok(PathBuf::from("/usr/local/go/bin/go"))
+    } else {
+        apt_install(&["golang-go"])?;
+        Ok(PathBuf::from("go"))
+    }
+}
+
 pub fn ensure_stripe_mock(ctx: &Ctx) -> Result<PathBuf, String> {
     let bin_dir = ctx.cache.join("bin");
     let bin = bin_dir.join("stripe-mock");
@@ -453,15 +465,7 @@ pub fn ensure_stripe_mock(ctx: &Ctx) -> Result<PathBuf, String> {
         ui::detail(format!("stripe-mock {STRIPE_MOCK_VERSION} cached"));
         return Ok(bin);
     }
-    // The Go toolchain of these machines lives in /usr/local/go; Debian's is the fallback.
-    let go = if proc::on_path("go") {
-        PathBuf::from("go")
-    } else if Path::new("/usr/local/go/bin/go").is_file() {
-        PathBuf::from("/usr/local/go/bin/go")
-    } else {
-        apt_install(&["golang-go"])?;
-        PathBuf::from("go")
-    };
+    let go = go_binary()?;
     fs::create_dir_all(&bin_dir).map_err(|e| e.to_string())?;
     ui::detail(format!(
         "go install github.com/stripe/stripe-mock@{STRIPE_MOCK_VERSION}"
@@ -501,18 +505,43 @@ pub fn start_stripe_mock(bin: &Path, port: u16, log: &Path) -> Result<Service, S
     Ok(service)
 }
 
-// ---------------------------------------------------------------- SMTP (aiosmtpd)
+// ---------------------------------------------------------------- Helm chart checks
 
-pub const AIOSMTPD_VERSION: &str = "1.4.6";
+pub const HELM_VERSION: &str = "v4.3.1";
+pub const KUBERNETES_VALIDATE_VERSION: &str = "1.37.0";
 
-/// A real SMTP server for the mail tests: Python's `aiosmtpd` from PyPI, in a private folder.
-pub fn ensure_aiosmtpd(ctx: &Ctx) -> Result<PathBuf, String> {
-    let dir = ctx
-        .cache
-        .join(format!("python/aiosmtpd-{AIOSMTPD_VERSION}"));
+/// Helm from the Go module proxy (no cluster can run here: charts are rendered and validated).
+pub fn ensure_helm(ctx: &Ctx) -> Result<PathBuf, String> {
+    let bin_dir = ctx.cache.join("bin");
+    let bin = bin_dir.join("helm");
+    let marker = bin_dir.join("helm.version");
+    if bin.is_file() && fs::read_to_string(&marker).is_ok_and(|v| v.trim() == HELM_VERSION) {
+        ui::detail(format!("helm {HELM_VERSION} cached"));
+        return Ok(bin);
+    }
+    fs::create_dir_all(&bin_dir).map_err(|e| e.to_string())?;
+    ui::detail(format!(
+        "go install helm.sh/helm/v4/cmd/helm@{HELM_VERSION} (about 2 minutes, once)"
+    ));
+    proc::run(
+        Command::new(go_binary()?)
+            .args([
+                "install",
+                &format!("helm.sh/helm/v4/cmd/helm@{HELM_VERSION}"),
+            ])
+            .env("GOBIN", &bin_dir)
+            .env("GOFLAGS", "-mod=mod"),
+    )?;
+    fs::write(&marker, HELM_VERSION).map_err(|e| e.to_string())?;
+    Ok(bin)
+}
+
+/// A Python package pinned by version, installed once into its own folder of the cache.
+fn ensure_python_package(ctx: &Ctx, name: &str, version: &str) -> Result<PathBuf, String> {
+    let dir = ctx.cache.join(format!("python/{name}-{version}"));
     let marker = dir.join(".complete");
     if marker.is_file() {
-        ui::detail(format!("aiosmtpd {AIOSMTPD_VERSION} cached"));
+        ui::detail(format!("{name} {version} cached"));
         return Ok(dir);
     }
     if !proc::on_path("python3") {
@@ -531,10 +560,24 @@ pub fn ensure_aiosmtpd(ctx: &Ctx) -> Result<PathBuf, String> {
                 "--target",
             ])
             .arg(&dir)
-            .arg(format!("aiosmtpd=={AIOSMTPD_VERSION}")),
+            .arg(format!("{name}=={version}")),
     )?;
     fs::write(&marker, "ok").map_err(|e| e.to_string())?;
     Ok(dir)
+}
+
+/// `kubernetes-validate` (PyPI), which bundles the Kubernetes API schemas.
+pub fn ensure_kubernetes_validate(ctx: &Ctx) -> Result<PathBuf, String> {
+    ensure_python_package(ctx, "kubernetes-validate", KUBERNETES_VALIDATE_VERSION)
+}
+
+// ---------------------------------------------------------------- SMTP (aiosmtpd)
+
+pub const AIOSMTPD_VERSION: &str = "1.4.6";
+
+/// A real SMTP server for the mail tests: Python's `aiosmtpd` from PyPI, in a private folder.
+pub fn ensure_aiosmtpd(ctx: &Ctx) -> Result<PathBuf, String> {
+    ensure_python_package(ctx, "aiosmtpd", AIOSMTPD_VERSION)
 }
 
 /// Starts `aiosmtpd` on loopback, storing every mail it accepts in `maildir`.
