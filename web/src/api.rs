@@ -158,6 +158,13 @@ mod server {
         serde_json::from_value(data).map_err(|e| internal(format!("unexpected API response: {e}")))
     }
 
+    /// Runs a mutation whose answer the portal only needs as success or a form error.
+    pub async fn mutate(query: &str, variables: serde_json::Value) -> Result<(), FormError> {
+        execute::<serde_json::Value>(query, variables)
+            .await
+            .map(|_| ())
+    }
+
     /// Stores a new session in the browser's cookies.
     pub fn set_session(session: &tributary_identity::Session) {
         let https = use_context::<crate::session::PortalSession>().is_some_and(|p| p.https);
@@ -347,19 +354,17 @@ pub async fn sign_up(
 
 #[server]
 pub async fn verify_email(token: String) -> Result<FormResult<()>, ServerFnError> {
-    let result: Result<serde_json::Value, FormError> = server::execute(
+    Ok(server::mutate(
         "mutation($t: String!) { verifyEmail(token: $t) }",
         serde_json::json!({ "t": token }),
     )
-    .await;
-    Ok(result.map(|_| ()))
+    .await)
 }
 
 #[server]
 pub async fn sign_out() -> Result<(), ServerFnError> {
     // Ending the session server-side may fail if it already ended; the cookies go either way.
-    let _: Result<serde_json::Value, FormError> =
-        server::execute("mutation { signOut }", serde_json::json!({})).await;
+    let _ = server::mutate("mutation { signOut }", serde_json::json!({})).await;
     server::clear_session();
     leptos_axum::redirect("/");
     Ok(())
@@ -557,12 +562,11 @@ pub async fn invite_member(
     email: String,
     role: String,
 ) -> Result<FormResult<()>, ServerFnError> {
-    let result: Result<serde_json::Value, FormError> = server::execute(
+    Ok(server::mutate(
         "mutation($org: UUID!, $email: String!, $role: Role!) { inviteMember(organizationId: $org, email: $email, role: $role) { id } }",
         serde_json::json!({ "org": org_id, "email": email, "role": role.to_uppercase() }),
     )
-    .await;
-    Ok(result.map(|_| ()))
+    .await)
 }
 
 #[server]
@@ -571,12 +575,11 @@ pub async fn change_member_role(
     user_id: String,
     role: String,
 ) -> Result<FormResult<()>, ServerFnError> {
-    let result: Result<serde_json::Value, FormError> = server::execute(
+    Ok(server::mutate(
         "mutation($org: UUID!, $user: UUID!, $role: Role!) { changeMemberRole(organizationId: $org, userId: $user, role: $role) { role } }",
         serde_json::json!({ "org": org_id, "user": user_id, "role": role.to_uppercase() }),
     )
-    .await;
-    Ok(result.map(|_| ()))
+    .await)
 }
 
 #[server]
@@ -584,12 +587,11 @@ pub async fn remove_member(
     org_id: String,
     user_id: String,
 ) -> Result<FormResult<()>, ServerFnError> {
-    let result: Result<serde_json::Value, FormError> = server::execute(
+    Ok(server::mutate(
         "mutation($org: UUID!, $user: UUID!) { removeMember(organizationId: $org, userId: $user) }",
         serde_json::json!({ "org": org_id, "user": user_id }),
     )
-    .await;
-    Ok(result.map(|_| ()))
+    .await)
 }
 
 /// Creates an API token and returns its secret (shown once).
@@ -640,12 +642,11 @@ pub async fn revoke_api_token(
     org_id: String,
     token_id: String,
 ) -> Result<FormResult<()>, ServerFnError> {
-    let result: Result<serde_json::Value, FormError> = server::execute(
+    Ok(server::mutate(
         "mutation($org: UUID!, $token: UUID!) { revokeApiToken(organizationId: $org, tokenId: $token) { id } }",
         serde_json::json!({ "org": org_id, "token": token_id }),
     )
-    .await;
-    Ok(result.map(|_| ()))
+    .await)
 }
 
 /// One row of the audit log as the portal shows it.

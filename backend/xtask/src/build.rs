@@ -60,36 +60,6 @@ pub fn ensure_wasm_toolchain(ctx: &Ctx) -> Result<PathBuf, String> {
     Ok(bin)
 }
 
-/// Binaries and cdylibs are written under fixed names, so two checkouts sharing one target
-/// directory overwrite each other's, and cargo (which tracks each checkout separately) may then
-/// call the other checkout's file fresh. When the checkout changes, remove those outputs so cargo
-/// links them again from this checkout's sources.
-pub fn claim_target_dir(ctx: &Ctx) -> Result<(), String> {
-    let marker = ctx.target.join(".tributary-checkout");
-    let here = ctx.root.display().to_string();
-    if fs::read_to_string(&marker).is_ok_and(|owner| owner == here) {
-        return Ok(());
-    }
-    let wasm_dir = ctx.target.join(WASM_TARGET).join("debug");
-    let fixed_names = [
-        ctx.target.join("debug/tributary"),
-        wasm_dir.join("tributary_web.wasm"),
-        wasm_dir.join("deps/tributary_web.wasm"),
-    ];
-    for file in fixed_names {
-        match fs::remove_file(&file) {
-            Ok(()) => ui::detail(format!(
-                "removed {} (built from another checkout)",
-                file.display()
-            )),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(format!("{}: {e}", file.display())),
-        }
-    }
-    fs::create_dir_all(&ctx.target).map_err(|e| e.to_string())?;
-    fs::write(&marker, here).map_err(|e| e.to_string())
-}
-
 /// Builds the `tributary` binary (debug profile) and returns its path.
 pub fn build_server(ctx: &Ctx) -> Result<PathBuf, String> {
     proc::run(Command::new(&ctx.cargo).current_dir(&ctx.root).args([

@@ -209,7 +209,6 @@ fn dev(ctx: &Ctx) -> Result<(), String> {
 }
 
 fn dev_with_postgres(ctx: &Ctx, pg: &Postgres) -> Result<(), String> {
-    build::claim_target_dir(ctx)?;
     let lib = ui::step(
         &format!("Apache Kafka {} jars", services::KAFKA_VERSION),
         || services::ensure_kafka_jars(ctx),
@@ -402,7 +401,6 @@ fn drop_test_databases(admin_url: &str) -> Result<usize, String> {
 
 fn test(ctx: &Ctx, cargo_args: &[String]) -> Result<(), String> {
     let full = cargo_args.is_empty();
-    build::claim_target_dir(ctx)?;
     let mut pg = ui::step("PostgreSQL", services::ensure_postgres)?;
     let result = test_with_postgres(ctx, &pg, cargo_args, full);
     pg.stop();

@@ -245,6 +245,20 @@ test('invite a member, accept, change the role, and switch organizations', async
   assert.equal(await invitee.page.locator('#token-form').count(), 0, 'viewers cannot create tokens');
   assert.equal(await invitee.page.locator('#invite-form').count(), 0, 'viewers cannot invite');
 
+  // Removing asks first: Cancel keeps Ivan, confirming removes him.
+  const row = () => owner.page.locator(`tr[data-email="${inviteeEmail}"]`);
+  await row().locator('.remove-member').click();
+  assert.match(await row().innerText(), /lose access to this organization/);
+  await row().locator('button', { hasText: 'Cancel' }).click();
+  await row().locator('.remove-member').waitFor();
+  await row().locator('.remove-member').click();
+  await row().locator('.confirm-remove').click();
+  // The list reloads after the change: wait for it to show only the owner.
+  await owner.page.waitForFunction((email) => {
+    const rows = [...document.querySelectorAll('#members-table tbody tr')];
+    return rows.length === 1 && !rows.some((r) => r.dataset.email === email);
+  }, inviteeEmail);
+
   assert.deepEqual(owner.problems, []);
   assert.deepEqual(invitee.problems, []);
   await owner.context.close();

@@ -172,7 +172,6 @@ fn MemberRowView(
     change_role: ServerAction<ChangeMemberRole>,
     remove: ServerAction<RemoveMember>,
 ) -> impl IntoView {
-    let confirming = RwSignal::new(false);
     let role = member.role.clone();
     let email = member.email.clone();
     let role_label = format!("Role of {email}");
@@ -211,24 +210,14 @@ fn MemberRowView(
                         let org_id = StoredValue::new(org_id.clone());
                         let user_id = StoredValue::new(member.user_id.clone());
                         view! {
-                            <Show
-                                when=move || confirming.get()
-                                fallback=move || {
-                                    view! {
-                                        <button type="button" class="button button-ghost button-small remove-member" on:click=move |_| confirming.set(true)>
-                                            "Remove"
-                                        </button>
-                                    }
-                                }
-                            >
+                            <ConfirmToggle label="Remove" trigger_class="remove-member">
                                 <ActionForm action=remove attr:class="inline-form confirm">
                                     <input type="hidden" name="org_id" value=org_id.get_value() />
                                     <input type="hidden" name="user_id" value=user_id.get_value() />
                                     <span class="confirm-text">"They lose access to this organization."</span>
                                     <button type="submit" class="button button-danger button-small confirm-remove">"Remove"</button>
-                                    <button type="button" class="button button-ghost button-small" on:click=move |_| confirming.set(false)>"Cancel"</button>
                                 </ActionForm>
-                            </Show>
+                            </ConfirmToggle>
                         }
                     })}
             </td>
@@ -394,7 +383,6 @@ fn TokenRowView(
     org_id: String,
     revoke: ServerAction<RevokeApiToken>,
 ) -> impl IntoView {
-    let confirming = RwSignal::new(false);
     let revoked = token.revoked_at.is_some();
     let day = |s: &Option<String>| {
         s.as_deref()
@@ -420,24 +408,14 @@ fn TokenRowView(
                         let org_id = StoredValue::new(org_id.clone());
                         let token_id = StoredValue::new(token.id.clone());
                         view! {
-                            <Show
-                                when=move || confirming.get()
-                                fallback=move || {
-                                    view! {
-                                        <button type="button" class="button button-ghost button-small revoke-token" on:click=move |_| confirming.set(true)>
-                                            "Revoke"
-                                        </button>
-                                    }
-                                }
-                            >
+                            <ConfirmToggle label="Revoke" trigger_class="revoke-token">
                                 <ActionForm action=revoke attr:class="inline-form confirm">
                                     <input type="hidden" name="org_id" value=org_id.get_value() />
                                     <input type="hidden" name="token_id" value=token_id.get_value() />
                                     <span class="confirm-text">"Machines using it lose access at once."</span>
                                     <button type="submit" class="button button-danger button-small confirm-revoke">"Revoke"</button>
-                                    <button type="button" class="button button-ghost button-small" on:click=move |_| confirming.set(false)>"Cancel"</button>
                                 </ActionForm>
-                            </Show>
+                            </ConfirmToggle>
                         }
                     })}
             </td>
@@ -536,5 +514,39 @@ fn AuditLog(org_id: String) -> impl IntoView {
                 }}
             </Transition>
         </section>
+    }
+}
+
+/// A destructive action in two steps: the button reveals `children` (the confirming form, which
+/// says what will happen) and a Cancel button.
+#[component]
+fn ConfirmToggle(
+    label: &'static str,
+    trigger_class: &'static str,
+    children: ChildrenFn,
+) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    view! {
+        <Show
+            when=move || confirming.get()
+            fallback=move || {
+                view! {
+                    <button
+                        type="button"
+                        class=format!("button button-ghost button-small {trigger_class}")
+                        on:click=move |_| confirming.set(true)
+                    >
+                        {label}
+                    </button>
+                }
+            }
+        >
+            <span class="inline-form">
+                {children()}
+                <button type="button" class="button button-ghost button-small" on:click=move |_| confirming.set(false)>
+                    "Cancel"
+                </button>
+            </span>
+        </Show>
     }
 }
