@@ -1,0 +1,32 @@
+//! The embedded schema registry: Confluent-compatible subjects, versions and global schema ids
+//! over PostgreSQL, with real parsers (apache-avro, protox/prost-reflect, jsonschema) and
+//! compatibility checkers for Avro, JSON Schema and Protobuf.
+//!
+//! Every function that writes takes `&mut PgConnection`, so callers (the streams service) run it
+//! inside their own transaction. The HTTP surface (`router`) is the Confluent REST API.
+
+mod access;
+mod avro;
+mod error;
+mod http;
+mod json_schema;
+mod protobuf;
+mod schema;
+mod store;
+mod wire;
+
+pub use access::{AuthFailure, Caller, RegistryAuth};
+pub use error::RegistryError;
+pub use http::router;
+pub use schema::{
+    CompatibilityReport, Level, MAX_SCHEMA_BYTES, Reference, ResolvedReference, SchemaInput,
+    SchemaType, check_pair, field_names, pretty,
+};
+pub use store::{
+    Registered, SchemaRecord, SubjectInfo, SubjectVersion, VersionSelector, check_compatibility,
+    claim_subject, clear_subject_compatibility, delete_subject, delete_version,
+    global_compatibility, latest, lookup, register, schema_by_id, schema_usages,
+    set_global_compatibility, set_public_read, set_subject_compatibility, subject_compatibility,
+    subject_info, subjects, version, versions,
+};
+pub use wire::decode_message;

@@ -1,0 +1,303 @@
+//! Schema types, compatibility levels and the dispatch to each format's parser and checker.
+
+use std::{fmt, str::FromStr};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::{RegistryError, avro, json_schema, protobuf};
+
+/// Largest schema text accepted (the HTTP body limit applies first; this guards the API too).
+pub const MAX_SCHEMA_BYTES: usize = 1024 * 1024;
+
+/// The three formats Confluent's registry knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum SchemaType {
+    Avro,
+    Json,
+    Protobuf,
+}
+
+impl SchemaType {
+    pub const ALL: [SchemaType; 3] = [Self::Avro, Self::Json, Self::Protobuf];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Avro => "AVRO",
+            Self::Json => "JSON",
+            Self::Protobuf => "PROTOBUF",
+        }
+    }
+}
+
+impl fmt::Display for SchemaType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for SchemaType {
+    type Err = RegistryError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| RegistryError::InvalidSchema(format!("unknown schema type {s:?}")))
+    }
+}
+
+/// A reference from a schema to a version of another subject, imported under `name` (the Avro
+/// full name, the JSON Schema `$ref` URL, or the `.proto` import path).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reference {
+    pub name: String,
+    pub subject: String,
+    pub version: i32,
+}
+
+/// A reference with its schema text loaded (transitively, dependencies first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedReference {
+    pub name: String,
+    pub schema: String,
+}
+
+/// A schema as a client submits it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaInput {
+    pub schema_type: SchemaType,
+    pub schema: String,
+    pub references: Vec<Reference>,
+}
+
+/// Result of a compatibility check; `messages` say what breaks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CompatibilityReport {
+    pub is_compatible: bool,
+    pub messages: Vec<String>,
+}
+
+/// A subject's compatibility level (Confluent's names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Level {
+    None,
+    Backward,
+    BackwardTransitive,
+    Forward,
+    ForwardTransitive,
+    Full,
+    FullTransitive,
+}
+
+impl Level {
+    pub const ALL: [Level; 7] = [
+        Self::None,
+        Self::Backward,
+        Self::BackwardTransitive,
+        Self::Forward,
+        Self::ForwardTransitive,
+        Self::Full,
+        Self::FullTransitive,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "NONE",
+            Self::Backward => "BACKWARD",
+            Self::BackwardTransitive => "BACKWARD_TRANSITIVE",
+            Self::Forward => "FORWARD",
+            Self::ForwardTransitive => "FORWARD_TRANSITIVE",
+            Self::Full => "FULL",
+            Self::FullTransitive => "FULL_TRANSITIVE",
+        }
+    }
+
+    /// (new reads old, old reads new, against every live version).
+    fn directions(self) -> (bool, bool, bool) {
+        match self {
+            Self::None => (false, false, false),
+            Self::Backward => (true, false, false),
+            Self::BackwardTransitive => (true, false, true),
+            Self::Forward => (false, true, false),
+            Self::ForwardTransitive => (false, true, true),
+            Self::Full => (true, true, false),
+            Self::FullTransitive => (true, true, true),
+        }
+    }
+
+    /// Whether this level compares against every live version (else only the latest).
+    pub fn is_transitive(self) -> bool {
+        self.directions().2
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Level {
+    type Err = RegistryError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|l| l.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| RegistryError::InvalidLevel(s.to_owned()))
+    }
+}
+
+/// A schema parsed by its format's real parser, references resolved.
+pub(crate) enum Parsed {
+    Avro(apache_avro::Schema),
+    Json(json_schema::JsonSchema),
+    Protobuf(prost_reflect::FileDescriptor),
+}
+
+/// What is stored for a schema: its text as served back and its identity for deduplication.
+pub(crate) struct Normalized {
+    pub parsed: Parsed,
+    pub text: String,
+    pub fingerprint: String,
+}
+
+pub(crate) fn parse(
+    schema_type: SchemaType,
+    text: &str,
+    references: &[ResolvedReference],
+) -> Result<Parsed, RegistryError> {
+    if text.len() > MAX_SCHEMA_BYTES {
+        return Err(RegistryError::InvalidSchema(format!(
+            "the schema is larger than {MAX_SCHEMA_BYTES} bytes"
+        )));
+    }
+    Ok(match schema_type {
+        SchemaType::Avro => Parsed::Avro(avro::parse(text, references)?),
+        SchemaType::Json => Parsed::Json(json_schema::parse(text, references)?),
+        SchemaType::Protobuf => Parsed::Protobuf(protobuf::parse(text, references)?),
+    })
+}
+
+/// Parses and normalizes: the stored text and a fingerprint over the format's canonical form
+/// and the references (the same schema with other references is another schema).
+pub(crate) fn normalize(
+    input: &SchemaInput,
+    references: &[ResolvedReference],
+) -> Result<Normalized, RegistryError> {
+    let parsed = parse(input.schema_type, &input.schema, references)?;
+    let (text, canonical) = match &parsed {
+        Parsed::Avro(schema) => (avro::stored_text(&input.schema)?, schema.canonical_form()),
+        Parsed::Json(schema) => {
+            let compact = schema.root.to_string();
+            (compact.clone(), compact)
+        }
+        Parsed::Protobuf(file) => (
+            input.schema.trim().replace("\r\n", "\n"),
+            protobuf::canonical(file),
+        ),
+    };
+    let mut hash = Sha256::new();
+    hash.update(input.schema_type.as_str());
+    hash.update([0]);
+    hash.update(canonical.as_bytes());
+    for r in &input.references {
+        hash.update([0]);
+        hash.update(format!("{}\u{1}{}\u{1}{}", r.name, r.subject, r.version));
+    }
+    let fingerprint = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    Ok(Normalized {
+        parsed,
+        text,
+        fingerprint,
+    })
+}
+
+/// Whether data written with `writer` can be read with `reader`; the problems found.
+pub(crate) fn reader_can_read(writer: &Parsed, reader: &Parsed) -> Vec<String> {
+    match (writer, reader) {
+        (Parsed::Avro(w), Parsed::Avro(r)) => avro::can_read(w, r),
+        (Parsed::Json(w), Parsed::Json(r)) => json_schema::can_read(w, r),
+        (Parsed::Protobuf(w), Parsed::Protobuf(r)) => protobuf::can_read(w, r),
+        _ => vec!["the schema type differs from the earlier schema's".to_owned()],
+    }
+}
+
+/// Checks `new` against earlier versions (newest first, with their version numbers) under
+/// `level`: only the newest unless the level is transitive.
+pub(crate) fn check_level(level: Level, new: &Parsed, earlier: &[(i32, Parsed)]) -> Vec<String> {
+    let (backward, forward, transitive) = level.directions();
+    let against = if transitive {
+        earlier
+    } else {
+        &earlier[..earlier.len().min(1)]
+    };
+    let mut messages = Vec::new();
+    for (version, old) in against {
+        if backward {
+            for m in reader_can_read(old, new) {
+                messages.push(format!("{{oldSchemaVersion: {version}}} backward: {m}"));
+            }
+        }
+        if forward {
+            for m in reader_can_read(new, old) {
+                messages.push(format!("{{oldSchemaVersion: {version}}} forward: {m}"));
+            }
+        }
+    }
+    messages
+}
+
+/// Checks two schemas of one type directly: `Ok(problems)` for `reader` reading `writer`'s data.
+pub fn check_pair(
+    schema_type: SchemaType,
+    writer: &str,
+    reader: &str,
+    references: &[ResolvedReference],
+) -> Result<Vec<String>, RegistryError> {
+    let w = parse(schema_type, writer, references)?;
+    let r = parse(schema_type, reader, references)?;
+    Ok(reader_can_read(&w, &r))
+}
+
+/// Every field name of a schema, nested ones included (dotted paths and bare names), for
+/// full-text search. Sorted, without duplicates.
+pub fn field_names(
+    schema_type: SchemaType,
+    schema: &str,
+    references: &[ResolvedReference],
+) -> Result<Vec<String>, RegistryError> {
+    let mut names = match parse(schema_type, schema, references)? {
+        Parsed::Avro(s) => avro::field_names(&s),
+        Parsed::Json(s) => json_schema::field_names(&s),
+        Parsed::Protobuf(f) => protobuf::field_names(&f),
+    };
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+/// A stable, diff-friendly text of a schema: pretty JSON for Avro and JSON Schema (two-space
+/// indent, keys in the order written), the `.proto` text with normalized line ends for Protobuf.
+pub fn pretty(schema_type: SchemaType, schema: &str) -> String {
+    match schema_type {
+        SchemaType::Avro | SchemaType::Json => serde_json::from_str::<serde_json::Value>(schema)
+            .ok()
+            .and_then(|v| serde_json::to_string_pretty(&v).ok())
+            .unwrap_or_else(|| schema.to_owned()),
+        SchemaType::Protobuf => {
+            let mut out: String = schema
+                .replace("\r\n", "\n")
+                .lines()
+                .map(|l| format!("{}\n", l.trim_end()))
+                .collect();
+            while out.ends_with("\n\n") {
+                out.pop();
+            }
+            out
+        }
+    }
+}

@@ -1,0 +1,698 @@
+//! Subjects, versions, schemas and configuration in PostgreSQL. Writers take a connection so
+//! the caller decides the transaction.
+
+use std::{collections::HashSet, str::FromStr};
+
+use serde::Serialize;
+use sqlx::{PgConnection, types::Json};
+use uuid::Uuid;
+
+use crate::{
+    CompatibilityReport, Level, Reference, RegistryError, ResolvedReference, SchemaInput,
+    SchemaType,
+    schema::{self, Parsed},
+};
+
+/// What a registration answers: the global schema id and the subject's version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Registered {
+    pub id: i32,
+    pub version: i32,
+}
+
+/// A schema by its global id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaRecord {
+    pub id: i32,
+    pub schema_type: SchemaType,
+    pub schema: String,
+    pub references: Vec<Reference>,
+}
+
+/// One version of a subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectVersion {
+    pub subject: String,
+    pub version: i32,
+    pub id: i32,
+    pub schema_type: SchemaType,
+    pub schema: String,
+    pub references: Vec<Reference>,
+    pub deleted: bool,
+}
+
+/// A subject with the facts authorization needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectInfo {
+    pub name: String,
+    pub owner_org_id: Option<Uuid>,
+    pub public_read: bool,
+}
+
+/// `latest` or a version number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionSelector {
+    Latest,
+    Number(i32),
+}
+
+impl FromStr for VersionSelector {
+    type Err = RegistryError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "latest" || s == "-1" {
+            return Ok(Self::Latest);
+        }
+        match s.parse::<i32>() {
+            Ok(n) if n >= 1 => Ok(Self::Number(n)),
+            _ => Err(RegistryError::InvalidVersion(s.to_owned())),
+        }
+    }
+}
+
+type VersionRow = (String, i32, i32, String, String, Json<Vec<Reference>>, bool);
+
+const VERSION_COLUMNS: &str =
+    "v.subject, v.version, s.id, s.schema_type, s.schema_text, s.schema_references, v.deleted";
+
+fn version_from_row(row: VersionRow) -> Result<SubjectVersion, RegistryError> {
+    let (subject, version, id, schema_type, schema, Json(references), deleted) = row;
+    Ok(SubjectVersion {
+        subject,
+        version,
+        id,
+        schema_type: schema_type.parse()?,
+        schema,
+        references,
+        deleted,
+    })
+}
+
+/// Loads the references' schemas transitively, dependencies first, each name once.
+pub(crate) async fn resolve_references(
+    conn: &mut PgConnection,
+    references: &[Reference],
+) -> Result<Vec<ResolvedReference>, RegistryError> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    // Depth-first with an explicit stack: (reference, children already expanded).
+    let mut stack: Vec<(Reference, bool)> = references
+        .iter()
+        .rev()
+        .cloned()
+        .map(|r| (r, false))
+        .collect();
+    let mut guard = 0;
+    while let Some((reference, expanded)) = stack.pop() {
+        guard += 1;
+        if guard > 1000 {
+            return Err(RegistryError::ReferenceNotFound(
+                "references nest too deeply".into(),
+            ));
+        }
+        if seen.contains(&reference.name) {
+            continue;
+        }
+        let row: Option<(String, Json<Vec<Reference>>)> = sqlx::query_as(
+            "select s.schema_text, s.schema_references from registry_versions v
+               join registry_schemas s on s.id = v.schema_id
+              where v.subject = $1 and v.version = $2",
+        )
+        .bind(&reference.subject)
+        .bind(reference.version)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let (schema, Json(children)) = row.ok_or_else(|| {
+            RegistryError::ReferenceNotFound(format!(
+                "{} (subject {:?} version {}) does not exist",
+                reference.name, reference.subject, reference.version
+            ))
+        })?;
+        if expanded || children.iter().all(|c| seen.contains(&c.name)) {
+            seen.insert(reference.name.clone());
+            out.push(ResolvedReference {
+                name: reference.name,
+                schema,
+            });
+        } else {
+            stack.push((reference, true));
+            for child in children.into_iter().rev() {
+                if !seen.contains(&child.name) {
+                    stack.push((child, false));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn parse_version(
+    conn: &mut PgConnection,
+    v: &SubjectVersion,
+) -> Result<Parsed, RegistryError> {
+    let refs = resolve_references(conn, &v.references).await?;
+    schema::parse(v.schema_type, &v.schema, &refs)
+}
+
+/// The subject's level, or the global one.
+async fn effective_level(conn: &mut PgConnection, subject: &str) -> Result<Level, RegistryError> {
+    match subject_compatibility(conn, subject).await? {
+        Some(level) => Ok(level),
+        None => global_compatibility(conn).await,
+    }
+}
+
+/// Live versions of a subject, newest first.
+async fn live_versions(
+    conn: &mut PgConnection,
+    subject: &str,
+) -> Result<Vec<SubjectVersion>, RegistryError> {
+    let rows: Vec<VersionRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {VERSION_COLUMNS} from registry_versions v join registry_schemas s on s.id = v.schema_id
+          where v.subject = $1 and not v.deleted order by v.version desc"
+    )))
+    .bind(subject)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter().map(version_from_row).collect()
+}
+
+/// Registers `input` under `subject` (creating an unowned subject row when none exists).
+/// Idempotent: a schema already live under the subject answers its id and version. Checks
+/// compatibility under the subject's level (or the global one), transitive levels against every
+/// live version.
+pub async fn register(
+    conn: &mut PgConnection,
+    subject: &str,
+    input: SchemaInput,
+) -> Result<Registered, RegistryError> {
+    let refs = resolve_references(conn, &input.references).await?;
+    let normalized = schema::normalize(&input, &refs)?;
+    sqlx::query("insert into registry_subjects (name) values ($1) on conflict (name) do nothing")
+        .bind(subject)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| subject_name_error(e, subject))?;
+    // Serializes registrations of one subject.
+    sqlx::query("select 1 from registry_subjects where name = $1 for update")
+        .bind(subject)
+        .execute(&mut *conn)
+        .await?;
+    let existing: Option<(i32, i32)> = sqlx::query_as(
+        "select s.id, v.version from registry_versions v join registry_schemas s on s.id = v.schema_id
+          where v.subject = $1 and not v.deleted and s.schema_type = $2 and s.fingerprint = $3
+          order by v.version limit 1",
+    )
+    .bind(subject)
+    .bind(input.schema_type.as_str())
+    .bind(&normalized.fingerprint)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some((id, version)) = existing {
+        return Ok(Registered { id, version });
+    }
+    let level = effective_level(conn, subject).await?;
+    if level != Level::None {
+        let earlier = earlier_parsed(conn, subject, level.is_transitive()).await?;
+        let messages = schema::check_level(level, &normalized.parsed, &earlier);
+        if !messages.is_empty() {
+            return Err(RegistryError::Incompatible(messages));
+        }
+    }
+    sqlx::query(
+        "insert into registry_schemas (schema_type, schema_text, schema_references, fingerprint)
+         values ($1, $2, $3, $4) on conflict (schema_type, fingerprint) do nothing",
+    )
+    .bind(input.schema_type.as_str())
+    .bind(&normalized.text)
+    .bind(Json(&input.references))
+    .bind(&normalized.fingerprint)
+    .execute(&mut *conn)
+    .await?;
+    let id: i32 = sqlx::query_scalar(
+        "select id from registry_schemas where schema_type = $1 and fingerprint = $2",
+    )
+    .bind(input.schema_type.as_str())
+    .bind(&normalized.fingerprint)
+    .fetch_one(&mut *conn)
+    .await?;
+    let version: i32 = sqlx::query_scalar(
+        "insert into registry_versions (subject, version, schema_id)
+         select $1, coalesce(max(version), 0) + 1, $2 from registry_versions where subject = $1
+         returning version",
+    )
+    .bind(subject)
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query("update registry_subjects set deleted_at = null where name = $1")
+        .bind(subject)
+        .execute(&mut *conn)
+        .await?;
+    Ok(Registered { id, version })
+}
+
+fn subject_name_error(e: sqlx::Error, subject: &str) -> RegistryError {
+    if e.as_database_error().and_then(|d| d.constraint()) == Some("registry_subjects_name_format") {
+        RegistryError::InvalidSchema(format!("invalid subject name {subject:?}"))
+    } else {
+        RegistryError::Database(e)
+    }
+}
+
+/// Live versions parsed, newest first (only the newest unless `all`).
+async fn earlier_parsed(
+    conn: &mut PgConnection,
+    subject: &str,
+    all: bool,
+) -> Result<Vec<(i32, Parsed)>, RegistryError> {
+    let mut versions = live_versions(conn, subject).await?;
+    if !all {
+        versions.truncate(1);
+    }
+    let mut out = Vec::with_capacity(versions.len());
+    for v in &versions {
+        out.push((v.version, parse_version(conn, v).await?));
+    }
+    Ok(out)
+}
+
+/// Would `input` be accepted under `subject`? Against one version (the subject's level's
+/// directions) or `Latest` (every live version when the level is transitive).
+pub async fn check_compatibility(
+    conn: &mut PgConnection,
+    subject: &str,
+    input: SchemaInput,
+    selector: VersionSelector,
+) -> Result<CompatibilityReport, RegistryError> {
+    let refs = resolve_references(conn, &input.references).await?;
+    let normalized = schema::normalize(&input, &refs)?;
+    let level = effective_level(conn, subject).await?;
+    let earlier = match selector {
+        VersionSelector::Latest => {
+            let earlier = earlier_parsed(conn, subject, level.is_transitive()).await?;
+            if earlier.is_empty() {
+                return Err(RegistryError::SubjectNotFound(subject.to_owned()));
+            }
+            earlier
+        }
+        VersionSelector::Number(_) => {
+            let v = version(conn, subject, selector).await?;
+            vec![(v.version, parse_version(conn, &v).await?)]
+        }
+    };
+    let messages = schema::check_level(level, &normalized.parsed, &earlier);
+    Ok(CompatibilityReport {
+        is_compatible: messages.is_empty(),
+        messages,
+    })
+}
+
+/// Is this schema live under `subject`? Its version if so.
+pub async fn lookup(
+    conn: &mut PgConnection,
+    subject: &str,
+    input: SchemaInput,
+) -> Result<SubjectVersion, RegistryError> {
+    let refs = resolve_references(conn, &input.references).await?;
+    let normalized = schema::normalize(&input, &refs)?;
+    let live = live_versions(conn, subject).await?;
+    if live.is_empty() {
+        return Err(RegistryError::SubjectNotFound(subject.to_owned()));
+    }
+    let found: Option<i32> = sqlx::query_scalar(
+        "select v.version from registry_versions v join registry_schemas s on s.id = v.schema_id
+          where v.subject = $1 and not v.deleted and s.schema_type = $2 and s.fingerprint = $3
+          order by v.version limit 1",
+    )
+    .bind(subject)
+    .bind(input.schema_type.as_str())
+    .bind(&normalized.fingerprint)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let version_number = found
+        .ok_or_else(|| RegistryError::SchemaNotFound("not registered under this subject".into()))?;
+    live.into_iter()
+        .find(|v| v.version == version_number)
+        .ok_or_else(|| RegistryError::SchemaNotFound(String::new()))
+}
+
+/// Sets the subject's own level (creating an unowned subject row when none exists).
+pub async fn set_subject_compatibility(
+    conn: &mut PgConnection,
+    subject: &str,
+    level: Level,
+) -> Result<(), RegistryError> {
+    sqlx::query(
+        "insert into registry_subjects (name, compatibility) values ($1, $2)
+         on conflict (name) do update set compatibility = excluded.compatibility",
+    )
+    .bind(subject)
+    .bind(level.as_str())
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| subject_name_error(e, subject))?;
+    Ok(())
+}
+
+/// Removes the subject's own level (the global one applies again); answers the removed level.
+pub async fn clear_subject_compatibility(
+    conn: &mut PgConnection,
+    subject: &str,
+) -> Result<Level, RegistryError> {
+    let previous = subject_compatibility(conn, subject)
+        .await?
+        .ok_or_else(|| RegistryError::SubjectNotFound(subject.to_owned()))?;
+    sqlx::query("update registry_subjects set compatibility = null where name = $1")
+        .bind(subject)
+        .execute(&mut *conn)
+        .await?;
+    Ok(previous)
+}
+
+/// The subject's own level, if it has one.
+pub async fn subject_compatibility(
+    conn: &mut PgConnection,
+    subject: &str,
+) -> Result<Option<Level>, RegistryError> {
+    let level: Option<Option<String>> =
+        sqlx::query_scalar("select compatibility from registry_subjects where name = $1")
+            .bind(subject)
+            .fetch_optional(&mut *conn)
+            .await?;
+    level.flatten().map(|l| l.parse()).transpose()
+}
+
+pub async fn global_compatibility(conn: &mut PgConnection) -> Result<Level, RegistryError> {
+    let level: String = sqlx::query_scalar("select compatibility from registry_config")
+        .fetch_one(&mut *conn)
+        .await?;
+    level.parse()
+}
+
+pub async fn set_global_compatibility(
+    conn: &mut PgConnection,
+    level: Level,
+) -> Result<(), RegistryError> {
+    sqlx::query("update registry_config set compatibility = $1, updated_at = now()")
+        .bind(level.as_str())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Makes `owner_org_id` the subject's owner (creating the subject). Claiming one's own subject
+/// again is a no-op; a subject owned by another organization is a conflict.
+pub async fn claim_subject(
+    conn: &mut PgConnection,
+    subject: &str,
+    owner_org_id: Uuid,
+) -> Result<(), RegistryError> {
+    let owner: Option<Uuid> = sqlx::query_scalar(
+        "insert into registry_subjects (name, owner_org_id) values ($1, $2)
+         on conflict (name) do update set owner_org_id = coalesce(registry_subjects.owner_org_id, excluded.owner_org_id)
+         returning owner_org_id",
+    )
+    .bind(subject)
+    .bind(owner_org_id)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| subject_name_error(e, subject))?;
+    if owner == Some(owner_org_id) {
+        Ok(())
+    } else {
+        Err(RegistryError::Conflict(format!(
+            "subject {subject:?} belongs to another organization"
+        )))
+    }
+}
+
+/// Lets every authenticated caller read the subject (or not).
+pub async fn set_public_read(
+    conn: &mut PgConnection,
+    subject: &str,
+    public_read: bool,
+) -> Result<(), RegistryError> {
+    let updated = sqlx::query("update registry_subjects set public_read = $2 where name = $1")
+        .bind(subject)
+        .bind(public_read)
+        .execute(&mut *conn)
+        .await?;
+    if updated.rows_affected() == 0 {
+        return Err(RegistryError::SubjectNotFound(subject.to_owned()));
+    }
+    Ok(())
+}
+
+/// The subject row (owner, public flag), whether or not it has versions.
+pub async fn subject_info(
+    conn: &mut PgConnection,
+    subject: &str,
+) -> Result<Option<SubjectInfo>, RegistryError> {
+    let row: Option<(String, Option<Uuid>, bool)> = sqlx::query_as(
+        "select name, owner_org_id, public_read from registry_subjects where name = $1",
+    )
+    .bind(subject)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(|(name, owner_org_id, public_read)| SubjectInfo {
+        name,
+        owner_org_id,
+        public_read,
+    }))
+}
+
+/// Subjects with at least one live version (or any version with `include_deleted`), by name.
+pub async fn subjects(
+    conn: &mut PgConnection,
+    include_deleted: bool,
+) -> Result<Vec<SubjectInfo>, RegistryError> {
+    let rows: Vec<(String, Option<Uuid>, bool)> = sqlx::query_as(
+        "select s.name, s.owner_org_id, s.public_read from registry_subjects s
+          where exists (select 1 from registry_versions v where v.subject = s.name and ($1 or not v.deleted))
+          order by s.name",
+    )
+    .bind(include_deleted)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(name, owner_org_id, public_read)| SubjectInfo {
+            name,
+            owner_org_id,
+            public_read,
+        })
+        .collect())
+}
+
+/// Version numbers of a subject, ascending.
+pub async fn versions(
+    conn: &mut PgConnection,
+    subject: &str,
+    include_deleted: bool,
+) -> Result<Vec<i32>, RegistryError> {
+    let numbers: Vec<i32> = sqlx::query_scalar(
+        "select version from registry_versions where subject = $1 and ($2 or not deleted) order by version",
+    )
+    .bind(subject)
+    .bind(include_deleted)
+    .fetch_all(&mut *conn)
+    .await?;
+    if numbers.is_empty() {
+        return Err(RegistryError::SubjectNotFound(subject.to_owned()));
+    }
+    Ok(numbers)
+}
+
+/// The newest live version.
+pub async fn latest(
+    conn: &mut PgConnection,
+    subject: &str,
+) -> Result<SubjectVersion, RegistryError> {
+    version(conn, subject, VersionSelector::Latest).await
+}
+
+/// One live version (`Latest` = the newest live one).
+pub async fn version(
+    conn: &mut PgConnection,
+    subject: &str,
+    selector: VersionSelector,
+) -> Result<SubjectVersion, RegistryError> {
+    let live = live_versions(conn, subject).await?;
+    if live.is_empty() {
+        return Err(RegistryError::SubjectNotFound(subject.to_owned()));
+    }
+    match selector {
+        VersionSelector::Latest => live.into_iter().next(),
+        VersionSelector::Number(n) => live.into_iter().find(|v| v.version == n),
+    }
+    .ok_or_else(|| RegistryError::VersionNotFound(version_label(selector)))
+}
+
+fn version_label(selector: VersionSelector) -> String {
+    match selector {
+        VersionSelector::Latest => "latest".into(),
+        VersionSelector::Number(n) => n.to_string(),
+    }
+}
+
+pub async fn schema_by_id(conn: &mut PgConnection, id: i32) -> Result<SchemaRecord, RegistryError> {
+    let row: Option<(i32, String, String, Json<Vec<Reference>>)> = sqlx::query_as(
+        "select id, schema_type, schema_text, schema_references from registry_schemas where id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (id, schema_type, schema, Json(references)) =
+        row.ok_or_else(|| RegistryError::SchemaNotFound(id.to_string()))?;
+    Ok(SchemaRecord {
+        id,
+        schema_type: schema_type.parse()?,
+        schema,
+        references,
+    })
+}
+
+/// (subject, version) pairs using schema `id`, live ones unless `include_deleted`.
+pub async fn schema_usages(
+    conn: &mut PgConnection,
+    id: i32,
+    include_deleted: bool,
+) -> Result<Vec<(String, i32)>, RegistryError> {
+    Ok(sqlx::query_as(
+        "select subject, version from registry_versions where schema_id = $1 and ($2 or not deleted)
+          order by subject, version",
+    )
+    .bind(id)
+    .bind(include_deleted)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Fails when a live schema references `subject` (at `version`, or any version).
+async fn refuse_if_referenced(
+    conn: &mut PgConnection,
+    subject: &str,
+    version: Option<i32>,
+) -> Result<(), RegistryError> {
+    let pattern = match version {
+        Some(v) => serde_json::json!([{ "subject": subject, "version": v }]),
+        None => serde_json::json!([{ "subject": subject }]),
+    };
+    let referenced: bool = sqlx::query_scalar(
+        "select exists(select 1 from registry_schemas s join registry_versions v on v.schema_id = s.id
+                        where not v.deleted and s.schema_references @> $1)",
+    )
+    .bind(pattern)
+    .fetch_one(&mut *conn)
+    .await?;
+    if referenced {
+        return Err(RegistryError::ReferenceExists(subject.to_owned()));
+    }
+    Ok(())
+}
+
+/// Deletes every version of a subject: soft (marks them deleted) or, after a soft delete,
+/// permanent (removes them). Answers the versions deleted.
+pub async fn delete_subject(
+    conn: &mut PgConnection,
+    subject: &str,
+    permanent: bool,
+) -> Result<Vec<i32>, RegistryError> {
+    let all: Vec<(i32, bool)> = sqlx::query_as(
+        "select version, deleted from registry_versions where subject = $1 order by version for update",
+    )
+    .bind(subject)
+    .fetch_all(&mut *conn)
+    .await?;
+    if all.is_empty() {
+        return Err(RegistryError::SubjectNotFound(subject.to_owned()));
+    }
+    let any_live = all.iter().any(|(_, deleted)| !deleted);
+    if permanent {
+        if any_live {
+            return Err(RegistryError::SubjectNotSoftDeleted(subject.to_owned()));
+        }
+        sqlx::query("delete from registry_versions where subject = $1")
+            .bind(subject)
+            .execute(&mut *conn)
+            .await?;
+        return Ok(all.into_iter().map(|(v, _)| v).collect());
+    }
+    if !any_live {
+        return Err(RegistryError::SubjectSoftDeleted(subject.to_owned()));
+    }
+    refuse_if_referenced(conn, subject, None).await?;
+    let deleted: Vec<i32> = sqlx::query_scalar(
+        "update registry_versions set deleted = true where subject = $1 and not deleted returning version",
+    )
+    .bind(subject)
+    .fetch_all(&mut *conn)
+    .await?;
+    sqlx::query("update registry_subjects set deleted_at = now() where name = $1")
+        .bind(subject)
+        .execute(&mut *conn)
+        .await?;
+    let mut deleted = deleted;
+    deleted.sort_unstable();
+    Ok(deleted)
+}
+
+/// Deletes one version: soft, or permanent after a soft delete. Answers its number.
+pub async fn delete_version(
+    conn: &mut PgConnection,
+    subject: &str,
+    selector: VersionSelector,
+    permanent: bool,
+) -> Result<i32, RegistryError> {
+    let all: Vec<(i32, bool)> = sqlx::query_as(
+        "select version, deleted from registry_versions where subject = $1 order by version desc for update",
+    )
+    .bind(subject)
+    .fetch_all(&mut *conn)
+    .await?;
+    if all.is_empty() {
+        return Err(RegistryError::SubjectNotFound(subject.to_owned()));
+    }
+    let found = match selector {
+        VersionSelector::Latest if permanent => all.first().copied(),
+        VersionSelector::Latest => all.iter().find(|(_, d)| !d).copied(),
+        VersionSelector::Number(n) => all.iter().find(|(v, _)| *v == n).copied(),
+    };
+    let (number, deleted) =
+        found.ok_or_else(|| RegistryError::VersionNotFound(version_label(selector)))?;
+    if permanent {
+        if !deleted {
+            return Err(RegistryError::VersionNotSoftDeleted {
+                subject: subject.to_owned(),
+                version: number,
+            });
+        }
+        sqlx::query("delete from registry_versions where subject = $1 and version = $2")
+            .bind(subject)
+            .bind(number)
+            .execute(&mut *conn)
+            .await?;
+        return Ok(number);
+    }
+    if deleted {
+        return Err(RegistryError::VersionNotFound(number.to_string()));
+    }
+    refuse_if_referenced(conn, subject, Some(number)).await?;
+    sqlx::query("update registry_versions set deleted = true where subject = $1 and version = $2")
+        .bind(subject)
+        .bind(number)
+        .execute(&mut *conn)
+        .await?;
+    Ok(number)
+}
+
+/// A schema parsed with its references, for decoding.
+pub(crate) async fn parsed_schema(
+    conn: &mut PgConnection,
+    id: i32,
+) -> Result<Parsed, RegistryError> {
+    let record = schema_by_id(conn, id).await?;
+    let refs = resolve_references(conn, &record.references).await?;
+    schema::parse(record.schema_type, &record.schema, &refs)
+}

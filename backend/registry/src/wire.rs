@@ -1,0 +1,84 @@
+//! The Confluent wire format: magic byte 0, the schema id (4 bytes, big endian), for Protobuf
+//! the message indexes (zigzag varints), then the payload.
+
+use serde_json::Value;
+use sqlx::PgConnection;
+
+use crate::{RegistryError, avro, protobuf, schema::Parsed, store};
+
+/// The schema id and the rest of a framed message.
+pub(crate) fn split(bytes: &[u8]) -> Result<(i32, &[u8]), RegistryError> {
+    match bytes {
+        [0, a, b, c, d, rest @ ..] => Ok((i32::from_be_bytes([*a, *b, *c, *d]), rest)),
+        [_, ..] if bytes.len() >= 5 => Err(RegistryError::Decode("unknown magic byte".into())),
+        _ => Err(RegistryError::Decode(
+            "shorter than the 5-byte header".into(),
+        )),
+    }
+}
+
+fn varint(bytes: &mut &[u8]) -> Result<i64, RegistryError> {
+    let mut value: u64 = 0;
+    for shift in (0..64).step_by(7) {
+        let (&byte, rest) = bytes
+            .split_first()
+            .ok_or_else(|| RegistryError::Decode("truncated message indexes".into()))?;
+        *bytes = rest;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            // zigzag
+            return Ok(((value >> 1) as i64) ^ -((value & 1) as i64));
+        }
+    }
+    Err(RegistryError::Decode("varint too long".into()))
+}
+
+/// Confluent's message indexes: a count then that many indexes; count 0 means `[0]`.
+pub(crate) fn message_indexes(bytes: &mut &[u8]) -> Result<Vec<i64>, RegistryError> {
+    let count = varint(bytes)?;
+    if count == 0 {
+        return Ok(vec![0]);
+    }
+    if !(1..=100).contains(&count) {
+        return Err(RegistryError::Decode(format!("{count} message indexes")));
+    }
+    (0..count).map(|_| varint(bytes)).collect()
+}
+
+/// Decodes a framed Kafka message to JSON with its writer schema (Avro datum, JSON document,
+/// Protobuf message).
+pub async fn decode_message(conn: &mut PgConnection, bytes: &[u8]) -> Result<Value, RegistryError> {
+    let (id, mut payload) = split(bytes)?;
+    match store::parsed_schema(conn, id).await? {
+        Parsed::Avro(schema) => avro::decode(&schema, payload),
+        Parsed::Json(_) => {
+            serde_json::from_slice(payload).map_err(|e| RegistryError::Decode(e.to_string()))
+        }
+        Parsed::Protobuf(file) => {
+            let indexes = message_indexes(&mut payload)?;
+            let message = protobuf::message_at(&file, &indexes)?;
+            protobuf::decode(message, payload)
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_and_indexes() {
+        let framed = [0u8, 0, 0, 1, 2, 0, 0x08, 0x01];
+        let (id, mut rest) = split(&framed).unwrap();
+        assert_eq!(id, 258);
+        assert_eq!(message_indexes(&mut rest).unwrap(), vec![0]);
+        assert_eq!(rest, &[0x08, 0x01]);
+        // count 2 (zigzag 4), indexes 1 (2) and 0 (0)
+        let mut bytes: &[u8] = &[4, 2, 0, 9];
+        assert_eq!(message_indexes(&mut bytes).unwrap(), vec![1, 0]);
+        assert_eq!(bytes, &[9]);
+        assert!(split(&[1, 0, 0, 0, 1]).is_err());
+        assert!(split(&[0, 0]).is_err());
+    }
+}
