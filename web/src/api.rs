@@ -124,10 +124,18 @@ mod server {
         query: &str,
         variables: serde_json::Value,
     ) -> Result<T, FormError> {
+        execute_detailed(query, variables).await.map_err(|(e, _)| e)
+    }
+
+    /// As [`execute`], keeping an error's `extensions.reasons` (why a schema is incompatible).
+    pub async fn execute_detailed<T: DeserializeOwned>(
+        query: &str,
+        variables: serde_json::Value,
+    ) -> Result<T, (FormError, Vec<String>)> {
         let schema = use_context::<tributary_api::ApiSchema>()
-            .ok_or_else(|| internal("the API schema is not available"))?;
+            .ok_or_else(|| (internal("the API schema is not available"), Vec::new()))?;
         let identity = use_context::<tributary_identity::Identity>()
-            .ok_or_else(|| internal("identity is not available"))?;
+            .ok_or_else(|| (internal("identity is not available"), Vec::new()))?;
         let headers = use_context::<http::request::Parts>()
             .map(|p| p.headers)
             .unwrap_or_default();
@@ -145,17 +153,32 @@ mod server {
                     .and_then(|v| v.clone().into_json().ok())
                     .and_then(|v| v.as_str().map(str::to_owned))
             };
-            return Err(FormError {
-                code: ext("code").unwrap_or_else(|| "INTERNAL".into()),
-                field: ext("field"),
-                message: error.message.clone(),
-            });
+            let reasons = error
+                .extensions
+                .as_ref()
+                .and_then(|e| e.get("reasons"))
+                .and_then(|v| v.clone().into_json().ok())
+                .and_then(|v| serde_json::from_value::<Vec<String>>(v).ok())
+                .unwrap_or_default();
+            return Err((
+                FormError {
+                    code: ext("code").unwrap_or_else(|| "INTERNAL".into()),
+                    field: ext("field"),
+                    message: error.message.clone(),
+                },
+                reasons,
+            ));
         }
         let data = response
             .data
             .into_json()
-            .map_err(|e| internal(e.to_string()))?;
-        serde_json::from_value(data).map_err(|e| internal(format!("unexpected API response: {e}")))
+            .map_err(|e| (internal(e.to_string()), Vec::new()))?;
+        serde_json::from_value(data).map_err(|e| {
+            (
+                internal(format!("unexpected API response: {e}")),
+                Vec::new(),
+            )
+        })
     }
 
     /// Runs a mutation whose answer the portal only needs as success or a form error.
@@ -750,4 +773,1071 @@ pub async fn load_audit_log(
                 .collect(),
         }
     }))
+}
+
+// ------------------------------------------------------------------------------------ streams
+
+/// What the catalog page searches for; everything lives in the URL.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogParams {
+    pub q: String,
+    pub categories: Vec<String>,
+    pub tags: Vec<String>,
+    pub providers: Vec<String>,
+    pub schema_types: Vec<String>,
+    pub pricing_models: Vec<String>,
+    /// `free`, `paid` or empty.
+    pub price: String,
+    /// `relevance`, `newest` or `name`.
+    pub sort: String,
+    pub after: Option<String>,
+}
+
+/// A stream in a list (catalog results, my streams).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamListing {
+    pub id: String,
+    pub provider_slug: String,
+    pub provider: String,
+    pub slug: String,
+    pub name: String,
+    pub summary: String,
+    pub category: String,
+    pub tags: Vec<String>,
+    pub status: String,
+    pub topic: String,
+    pub value_schema_type: Option<String>,
+    pub pricing_models: Vec<String>,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FacetOption {
+    pub value: String,
+    pub label: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FacetGroup {
+    pub name: String,
+    pub values: Vec<FacetOption>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogResults {
+    /// Streams matching the search and filters.
+    pub total_count: i64,
+    /// Streams in the whole catalog (as the caller sees it).
+    pub catalog_total: i64,
+    pub streams: Vec<StreamListing>,
+    pub facets: Vec<FacetGroup>,
+    pub next: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+mod wire {
+    use serde::Deserialize;
+
+    pub const LISTING_FIELDS: &str = "id slug name summary category tags status topic valueSchemaType pricingModels updatedAt provider { slug name }";
+
+    #[derive(Deserialize)]
+    pub struct Named {
+        pub slug: String,
+        pub name: String,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Listing {
+        pub id: String,
+        pub slug: String,
+        pub name: String,
+        pub summary: String,
+        pub category: String,
+        pub tags: Vec<String>,
+        pub status: String,
+        pub topic: String,
+        pub value_schema_type: Option<String>,
+        pub pricing_models: Vec<String>,
+        pub updated_at: String,
+        pub provider: Named,
+    }
+
+    impl From<Listing> for super::StreamListing {
+        fn from(l: Listing) -> Self {
+            Self {
+                id: l.id,
+                provider_slug: l.provider.slug,
+                provider: l.provider.name,
+                slug: l.slug,
+                name: l.name,
+                summary: l.summary,
+                category: l.category,
+                tags: l.tags,
+                status: l.status.to_lowercase(),
+                topic: l.topic,
+                value_schema_type: l.value_schema_type,
+                pricing_models: l.pricing_models,
+                updated_at: l
+                    .updated_at
+                    .chars()
+                    .take(16)
+                    .collect::<String>()
+                    .replace('T', " "),
+            }
+        }
+    }
+}
+
+/// One page of catalog search results with facet counts.
+#[server]
+pub async fn search_catalog(
+    params: CatalogParams,
+) -> Result<FormResult<CatalogResults>, ServerFnError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Data {
+        catalog_search: Conn,
+        all: Total,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Total {
+        total_count: i64,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Conn {
+        total_count: i64,
+        facets: Vec<Facet>,
+        page_info: PageInfo,
+        edges: Vec<Edge>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct PageInfo {
+        has_next_page: bool,
+        end_cursor: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct Edge {
+        node: wire::Listing,
+    }
+    #[derive(Deserialize)]
+    struct Facet {
+        name: String,
+        values: Vec<Value>,
+    }
+    #[derive(Deserialize)]
+    struct Value {
+        value: String,
+        label: String,
+        count: i64,
+    }
+    let q = params.q.trim();
+    let sort = match params.sort.as_str() {
+        "newest" => "NEWEST",
+        "name" => "NAME",
+        _ => "RELEVANCE",
+    };
+    let free = match params.price.as_str() {
+        "free" => Some(true),
+        "paid" => Some(false),
+        _ => None,
+    };
+    let filter = serde_json::json!({
+        "categories": params.categories,
+        "tags": params.tags,
+        "providers": params.providers,
+        "schemaTypes": params.schema_types.iter().map(|t| t.to_uppercase()).collect::<Vec<_>>(),
+        "pricingModels": params.pricing_models,
+        "free": free,
+    });
+    let document = format!(
+        "query($q: String, $filter: CatalogFilter, $sort: CatalogSort!, $after: String) {{
+            catalogSearch(query: $q, filter: $filter, sort: $sort, first: 20, after: $after) {{
+                totalCount facets {{ name values {{ value label count }} }}
+                pageInfo {{ hasNextPage endCursor }}
+                edges {{ node {{ {} }} }}
+            }}
+            all: catalogSearch(first: 0) {{ totalCount }}
+        }}",
+        wire::LISTING_FIELDS
+    );
+    let result: Result<Data, FormError> = server::execute(
+        &document,
+        serde_json::json!({
+            "q": (!q.is_empty()).then_some(q),
+            "filter": filter,
+            "sort": sort,
+            "after": params.after.filter(|a| !a.is_empty()),
+        }),
+    )
+    .await;
+    Ok(result.map(|d| {
+        let c = d.catalog_search;
+        CatalogResults {
+            total_count: c.total_count,
+            catalog_total: d.all.total_count,
+            streams: c.edges.into_iter().map(|e| e.node.into()).collect(),
+            facets: c
+                .facets
+                .into_iter()
+                .map(|f| FacetGroup {
+                    name: f.name,
+                    values: f
+                        .values
+                        .into_iter()
+                        .map(|v| FacetOption {
+                            value: v.value,
+                            label: v.label,
+                            count: v.count,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            next: c.page_info.end_cursor.filter(|_| c.page_info.has_next_page),
+        }
+    }))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaVersionView {
+    pub version: i32,
+    pub id: i32,
+    pub schema_type: String,
+    pub subject: String,
+    pub pretty: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanView {
+    pub id: String,
+    pub name: String,
+    pub pricing_model: String,
+    pub currency: String,
+    pub flat_fee_minor: i64,
+    pub unit_price_minor: i64,
+    pub usage_metric: String,
+    pub included_units: i64,
+    pub trial_days: i32,
+    pub approval_required: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContractView {
+    pub compatibility: String,
+    pub retention_ms: Option<i64>,
+    pub replay_window_hours: Option<i32>,
+    pub freshness_slo_seconds: Option<i32>,
+    pub throughput_slo_per_sec: Option<i32>,
+    /// (path, classification)
+    pub field_classifications: Vec<(String, String)>,
+    pub terms: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamDetail {
+    pub listing: StreamListing,
+    pub description_html: String,
+    pub visibility: String,
+    pub deprecation_message: String,
+    pub partitions: Option<i32>,
+    pub cleanup_policy: Option<String>,
+    pub topic_mode: Option<String>,
+    pub contract: ContractView,
+    pub key_versions: Vec<SchemaVersionView>,
+    pub value_versions: Vec<SchemaVersionView>,
+    pub plans: Vec<PlanView>,
+    /// Owners and admins of the provider may deprecate and retire it.
+    pub can_manage: bool,
+}
+
+/// The stream page's data, by the provider's slug and the stream's slug.
+#[server]
+pub async fn load_stream(
+    provider: String,
+    slug: String,
+) -> Result<FormResult<StreamDetail>, ServerFnError> {
+    #[derive(Deserialize)]
+    struct Data {
+        stream: Detail,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Detail {
+        #[serde(flatten)]
+        listing: wire::Listing,
+        provider_id: IdOnly,
+        description_html: String,
+        visibility: String,
+        deprecation_message: String,
+        topic_info: Topic,
+        contract: Contract,
+        key_versions: Vec<Version>,
+        value_versions: Vec<Version>,
+        plans: Vec<Plan>,
+    }
+    #[derive(Deserialize)]
+    struct IdOnly {
+        id: String,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Topic {
+        mode: Option<String>,
+        partitions: Option<i32>,
+        cleanup_policy: Option<String>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Contract {
+        compatibility: String,
+        retention_ms: Option<i64>,
+        replay_window_hours: Option<i32>,
+        freshness_slo_seconds: Option<i32>,
+        throughput_slo_per_sec: Option<i32>,
+        field_classifications: Vec<Class>,
+        terms: String,
+    }
+    #[derive(Deserialize)]
+    struct Class {
+        path: String,
+        classification: String,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Version {
+        version: i32,
+        id: i32,
+        schema_type: String,
+        subject: String,
+        pretty: String,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Plan {
+        id: String,
+        name: String,
+        pricing_model: String,
+        currency: String,
+        flat_fee_minor: i64,
+        unit_price_minor: i64,
+        usage_metric: String,
+        included_units: i64,
+        trial_days: i32,
+        approval_required: bool,
+    }
+    #[derive(Deserialize)]
+    struct Mine {
+        viewer: MyOrgs,
+    }
+    #[derive(Deserialize)]
+    struct MyOrgs {
+        organizations: Vec<MyOrg>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct MyOrg {
+        id: String,
+        viewer_role: String,
+    }
+    let document = format!(
+        "query($p: String!, $s: String!) {{ stream(providerSlug: $p, slug: $s) {{
+            {} providerId: provider {{ id }} descriptionHtml visibility deprecationMessage
+            topicInfo {{ mode partitions cleanupPolicy }}
+            contract {{ compatibility retentionMs replayWindowHours freshnessSloSeconds throughputSloPerSec fieldClassifications {{ path classification }} terms }}
+            keyVersions: schemaVersions(role: KEY) {{ version id schemaType subject pretty }}
+            valueVersions: schemaVersions(role: VALUE) {{ version id schemaType subject pretty }}
+            plans {{ id name pricingModel currency flatFeeMinor unitPriceMinor usageMetric includedUnits trialDays approvalRequired }}
+        }} }}",
+        wire::LISTING_FIELDS
+    );
+    let data: Data =
+        match server::execute(&document, serde_json::json!({ "p": provider, "s": slug })).await {
+            Ok(data) => data,
+            Err(e) => return Ok(Err(e)),
+        };
+    let mine: Option<Mine> = server::execute(
+        "{ viewer { organizations { id viewerRole } } }",
+        serde_json::json!({}),
+    )
+    .await
+    .ok();
+    let s = data.stream;
+    let provider_id = s.provider_id.id;
+    let can_manage = mine.is_some_and(|m| {
+        m.viewer.organizations.iter().any(|o| {
+            o.id == provider_id
+                && matches!(o.viewer_role.to_lowercase().as_str(), "owner" | "admin")
+        })
+    });
+    let versions = |list: Vec<Version>| {
+        list.into_iter()
+            .map(|v| SchemaVersionView {
+                version: v.version,
+                id: v.id,
+                schema_type: v.schema_type,
+                subject: v.subject,
+                pretty: v.pretty,
+            })
+            .collect::<Vec<_>>()
+    };
+    Ok(Ok(StreamDetail {
+        listing: s.listing.into(),
+        description_html: s.description_html,
+        visibility: s.visibility.to_lowercase(),
+        deprecation_message: s.deprecation_message,
+        partitions: s.topic_info.partitions,
+        cleanup_policy: s.topic_info.cleanup_policy,
+        topic_mode: s.topic_info.mode,
+        contract: ContractView {
+            compatibility: s.contract.compatibility,
+            retention_ms: s.contract.retention_ms,
+            replay_window_hours: s.contract.replay_window_hours,
+            freshness_slo_seconds: s.contract.freshness_slo_seconds,
+            throughput_slo_per_sec: s.contract.throughput_slo_per_sec,
+            field_classifications: s
+                .contract
+                .field_classifications
+                .into_iter()
+                .map(|c| (c.path, c.classification))
+                .collect(),
+            terms: s.contract.terms,
+        },
+        key_versions: versions(s.key_versions),
+        value_versions: versions(s.value_versions),
+        plans: s
+            .plans
+            .into_iter()
+            .map(|p| PlanView {
+                id: p.id,
+                name: p.name,
+                pricing_model: p.pricing_model,
+                currency: p.currency,
+                flat_fee_minor: p.flat_fee_minor,
+                unit_price_minor: p.unit_price_minor,
+                usage_metric: p.usage_metric,
+                included_units: p.included_units,
+                trial_days: p.trial_days,
+                approval_required: p.approval_required,
+            })
+            .collect(),
+        can_manage,
+    }))
+}
+
+/// The unified diff between two versions of a stream's key or value schema.
+#[server]
+pub async fn load_schema_diff(
+    stream_id: String,
+    key: bool,
+    from: i32,
+    to: i32,
+) -> Result<FormResult<String>, ServerFnError> {
+    #[derive(Deserialize)]
+    struct Data {
+        stream: Diffed,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Diffed {
+        schema_diff: Diff,
+    }
+    #[derive(Deserialize)]
+    struct Diff {
+        unified: String,
+    }
+    let result: Result<Data, FormError> = server::execute(
+        "query($id: UUID!, $role: SchemaRole!, $from: Int!, $to: Int!) { stream(id: $id) { schemaDiff(role: $role, fromVersion: $from, toVersion: $to) { unified } } }",
+        serde_json::json!({ "id": stream_id, "role": if key { "KEY" } else { "VALUE" }, "from": from, "to": to }),
+    )
+    .await;
+    Ok(result.map(|d| d.stream.schema_diff.unified))
+}
+
+/// A recent message of a stream, decoded (PII already redacted by the API).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SampleRow {
+    pub partition: i32,
+    pub offset: i64,
+    pub timestamp: String,
+    pub key: String,
+    pub value: String,
+}
+
+#[server]
+pub async fn load_samples(stream_id: String) -> Result<FormResult<Vec<SampleRow>>, ServerFnError> {
+    #[derive(Deserialize)]
+    struct Data {
+        stream: Sampled,
+    }
+    #[derive(Deserialize)]
+    struct Sampled {
+        samples: Vec<Sample>,
+    }
+    #[derive(Deserialize)]
+    struct Sample {
+        partition: i32,
+        offset: i64,
+        timestamp: Option<String>,
+        key: Option<serde_json::Value>,
+        value: Option<serde_json::Value>,
+    }
+    let result: Result<Data, FormError> = server::execute(
+        "query($id: UUID!) { stream(id: $id) { samples(limit: 10) { partition offset timestamp key value } } }",
+        serde_json::json!({ "id": stream_id }),
+    )
+    .await;
+    let text = |v: Option<serde_json::Value>| v.map(|v| v.to_string()).unwrap_or_default();
+    Ok(result.map(|d| {
+        d.stream
+            .samples
+            .into_iter()
+            .map(|s| SampleRow {
+                partition: s.partition,
+                offset: s.offset,
+                timestamp: s
+                    .timestamp
+                    .map(|t| t.chars().take(19).collect::<String>().replace('T', " "))
+                    .unwrap_or_default(),
+                key: text(s.key),
+                value: text(s.value),
+            })
+            .collect()
+    }))
+}
+
+#[server]
+pub async fn deprecate_stream(
+    stream_id: String,
+    message: String,
+) -> Result<FormResult<()>, ServerFnError> {
+    Ok(server::mutate(
+        "mutation($id: UUID!, $m: String!) { deprecateStream(id: $id, message: $m) { id } }",
+        serde_json::json!({ "id": stream_id, "m": message }),
+    )
+    .await)
+}
+
+#[server]
+pub async fn retire_stream(stream_id: String) -> Result<FormResult<()>, ServerFnError> {
+    Ok(server::mutate(
+        "mutation($id: UUID!) { retireStream(id: $id) { id } }",
+        serde_json::json!({ "id": stream_id }),
+    )
+    .await)
+}
+
+/// An organization's streams (drafts included) for the "My streams" page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgStreams {
+    pub org_id: String,
+    pub org_name: String,
+    pub role: String,
+    pub streams: Vec<StreamListing>,
+}
+
+/// The organization `org_id`, or the caller's first one.
+#[cfg(feature = "ssr")]
+async fn current_org(org_id: Option<String>) -> Result<(String, String, String), FormError> {
+    #[derive(Deserialize)]
+    struct Mine {
+        viewer: MyOrgs,
+    }
+    #[derive(Deserialize)]
+    struct MyOrgs {
+        organizations: Vec<MyOrg>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct MyOrg {
+        id: String,
+        name: String,
+        viewer_role: String,
+    }
+    let mine: Mine = server::execute(
+        "{ viewer { organizations { id name viewerRole } } }",
+        serde_json::json!({}),
+    )
+    .await?;
+    let wanted = org_id.filter(|id| !id.is_empty());
+    mine.viewer
+        .organizations
+        .into_iter()
+        .find(|o| wanted.as_ref().is_none_or(|w| *w == o.id))
+        .map(|o| (o.id, o.name, o.viewer_role.to_lowercase()))
+        .ok_or_else(|| FormError {
+            code: "NOT_FOUND".into(),
+            field: None,
+            message: "you do not belong to this organization".into(),
+        })
+}
+
+#[server]
+pub async fn load_org_streams(
+    org_id: Option<String>,
+) -> Result<FormResult<OrgStreams>, ServerFnError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Data {
+        organization_streams: Vec<wire::Listing>,
+    }
+    let (org_id, org_name, role) = match current_org(org_id).await {
+        Ok(org) => org,
+        Err(e) => return Ok(Err(e)),
+    };
+    let result: Result<Data, FormError> = server::execute(
+        &format!(
+            "query($org: UUID!) {{ organizationStreams(organizationId: $org) {{ {} }} }}",
+            wire::LISTING_FIELDS
+        ),
+        serde_json::json!({ "org": org_id }),
+    )
+    .await;
+    Ok(result.map(|d| OrgStreams {
+        org_id,
+        org_name,
+        role,
+        streams: d.organization_streams.into_iter().map(Into::into).collect(),
+    }))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterOption {
+    pub id: String,
+    pub name: String,
+    pub region: String,
+}
+
+/// What the publish wizard offers: the organization, clusters and categories.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WizardOptions {
+    pub org_id: String,
+    pub org_name: String,
+    pub clusters: Vec<ClusterOption>,
+    pub categories: Vec<String>,
+}
+
+#[server]
+pub async fn load_wizard_options(
+    org_id: Option<String>,
+) -> Result<FormResult<WizardOptions>, ServerFnError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Data {
+        clusters: Vec<ClusterOption>,
+        stream_categories: Vec<String>,
+    }
+    let (org_id, org_name, _) = match current_org(org_id).await {
+        Ok(org) => org,
+        Err(e) => return Ok(Err(e)),
+    };
+    let result: Result<Data, FormError> = server::execute(
+        "{ clusters { id name region } streamCategories }",
+        serde_json::json!({}),
+    )
+    .await;
+    Ok(result.map(|d| WizardOptions {
+        org_id,
+        org_name,
+        clusters: d.clusters,
+        categories: d.stream_categories,
+    }))
+}
+
+/// A draft the wizard created: its id and where its page lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedStream {
+    pub id: String,
+    pub slug: String,
+    pub provider_slug: String,
+}
+
+#[cfg(feature = "ssr")]
+fn validation(field: &str, message: &str) -> FormError {
+    FormError {
+        code: "VALIDATION".into(),
+        field: Some(field.into()),
+        message: format!("{field} {message}"),
+    }
+}
+
+/// Parses a whole number a form sent; `None` when empty.
+#[cfg(feature = "ssr")]
+fn form_int<T: std::str::FromStr>(raw: &str, field: &str) -> Result<Option<T>, FormError> {
+    match raw.trim() {
+        "" => Ok(None),
+        raw => raw
+            .parse()
+            .map(Some)
+            .map_err(|_| validation(field, "must be a whole number")),
+    }
+}
+
+/// Digits after the decimal point of a currency's minor unit.
+pub fn currency_decimals(currency: &str) -> u32 {
+    match currency.to_lowercase().as_str() {
+        "jpy" | "krw" | "clp" | "isk" | "vnd" => 0,
+        "bhd" | "kwd" | "omr" | "jod" | "tnd" => 3,
+        _ => 2,
+    }
+}
+
+/// "12.5" in a 2-decimal currency → 1250 minor units, with integer arithmetic only.
+pub fn parse_minor_units(raw: &str, decimals: u32) -> Option<i64> {
+    let raw = raw.trim();
+    let (whole, fraction) = raw.split_once('.').unwrap_or((raw, ""));
+    if whole.is_empty() && fraction.is_empty()
+        || !whole.chars().all(|c| c.is_ascii_digit())
+        || !fraction.chars().all(|c| c.is_ascii_digit())
+        || fraction.len() > decimals as usize
+    {
+        return None;
+    }
+    let scale = 10i64.checked_pow(decimals)?;
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let padded = format!("{fraction:0<width$}", width = decimals as usize);
+    let fraction: i64 = if padded.is_empty() {
+        0
+    } else {
+        padded.parse().ok()?
+    };
+    whole.checked_mul(scale)?.checked_add(fraction)
+}
+
+/// 1250 minor units of EUR → "€12.50"; integer division and remainder only.
+pub fn format_money(minor: i64, currency: &str) -> String {
+    let decimals = currency_decimals(currency);
+    let scale = 10i64.pow(decimals);
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    let whole = abs / scale as u64;
+    let fraction = abs % scale as u64;
+    let mut grouped = String::new();
+    for (i, c) in whole.to_string().chars().enumerate() {
+        let left = whole.to_string().len() - i;
+        if i > 0 && left.is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let amount = if decimals == 0 {
+        grouped
+    } else {
+        format!("{grouped}.{fraction:0width$}", width = decimals as usize)
+    };
+    match currency.to_lowercase().as_str() {
+        "usd" => format!("{sign}${amount}"),
+        "eur" => format!("{sign}€{amount}"),
+        "gbp" => format!("{sign}£{amount}"),
+        "jpy" => format!("{sign}¥{amount}"),
+        other => format!("{sign}{amount} {}", other.to_uppercase()),
+    }
+}
+
+#[server]
+#[allow(clippy::too_many_arguments)]
+pub async fn create_stream(
+    org_id: String,
+    cluster_id: String,
+    name: String,
+    topic: String,
+    summary: String,
+    category: String,
+    tags: String,
+    visibility: String,
+    description: String,
+) -> Result<FormResult<CreatedStream>, ServerFnError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Data {
+        create_stream: Created,
+    }
+    #[derive(Deserialize)]
+    struct Created {
+        id: String,
+        slug: String,
+        provider: wire::Named,
+    }
+    if cluster_id.is_empty() {
+        return Ok(Err(validation("clusterId", "must be chosen")));
+    }
+    let tags: Vec<String> = tags
+        .split(',')
+        .map(|t| t.trim().to_lowercase())
+        .filter(|t| !t.is_empty())
+        .collect();
+    let result: Result<Data, FormError> = server::execute(
+        "mutation($input: CreateStreamInput!) { createStream(input: $input) { id slug provider { slug name } } }",
+        serde_json::json!({ "input": {
+            "organizationId": org_id,
+            "clusterId": cluster_id,
+            "name": name,
+            "topic": topic,
+            "summary": summary,
+            "category": (!category.is_empty()).then_some(category),
+            "tags": tags,
+            "visibility": visibility.to_uppercase(),
+            "descriptionMarkdown": description,
+        } }),
+    )
+    .await;
+    Ok(result.map(|d| CreatedStream {
+        id: d.create_stream.id,
+        slug: d.create_stream.slug,
+        provider_slug: d.create_stream.provider.slug,
+    }))
+}
+
+/// Creates (or adopts) the stream's topic; retention in hours (-1 keeps data forever).
+#[server]
+pub async fn provision_topic(
+    stream_id: String,
+    mode: String,
+    partitions: String,
+    retention_hours: String,
+    cleanup_policy: String,
+) -> Result<FormResult<()>, ServerFnError> {
+    let partitions: Option<i32> = match form_int(&partitions, "partitions") {
+        Ok(p) => p,
+        Err(e) => return Ok(Err(e)),
+    };
+    let retention_ms: Option<i64> = match form_int::<i64>(&retention_hours, "retentionMs") {
+        Ok(Some(-1)) => Some(-1),
+        Ok(Some(h)) if h > 0 => h.checked_mul(3_600_000),
+        Ok(Some(_)) => {
+            return Ok(Err(validation(
+                "retentionMs",
+                "must be positive hours, or -1 for forever",
+            )));
+        }
+        Ok(None) => None,
+        Err(e) => return Ok(Err(e)),
+    };
+    let mut input =
+        serde_json::json!({ "adopt": mode == "adopt", "cleanupPolicy": cleanup_policy });
+    if let Some(p) = partitions {
+        input["partitions"] = p.into();
+    }
+    if let Some(r) = retention_ms {
+        input["retentionMs"] = r.into();
+    }
+    Ok(server::mutate(
+        "mutation($id: UUID!, $input: ProvisionTopicInput!) { provisionStreamTopic(id: $id, input: $input) { id } }",
+        serde_json::json!({ "id": stream_id, "input": input }),
+    )
+    .await)
+}
+
+/// The outcome of checking or registering a schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaOutcome {
+    pub ok: bool,
+    /// "Registered as version 2", "Compatible", …
+    pub message: String,
+    /// Why it is incompatible, or where it does not parse.
+    pub reasons: Vec<String>,
+}
+
+/// Checks (`register` false) or registers a value schema. Incompatibility is an outcome, not an
+/// error, so the form can list the reasons.
+#[server]
+pub async fn submit_schema(
+    stream_id: String,
+    schema_type: String,
+    schema: String,
+    register: bool,
+) -> Result<FormResult<SchemaOutcome>, ServerFnError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Registered {
+        register_stream_schema: Payload,
+    }
+    #[derive(Deserialize)]
+    struct Payload {
+        schema: Version,
+        created: bool,
+    }
+    #[derive(Deserialize)]
+    struct Version {
+        version: i32,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Checked {
+        check_stream_schema: Check,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Check {
+        is_compatible: bool,
+        messages: Vec<String>,
+    }
+    let input = serde_json::json!({ "input": {
+        "streamId": stream_id, "role": "VALUE", "schemaType": schema_type.to_uppercase(), "schema": schema,
+    } });
+    let incompatible = |e: FormError, reasons: Vec<String>| {
+        if e.code == "INCOMPATIBLE_SCHEMA" {
+            Ok(SchemaOutcome {
+                ok: false,
+                message: "Incompatible with the registered versions".into(),
+                reasons: if reasons.is_empty() {
+                    vec![e.message]
+                } else {
+                    reasons
+                },
+            })
+        } else {
+            Err(e)
+        }
+    };
+    if register {
+        let result = server::execute_detailed::<Registered>(
+            "mutation($input: RegisterSchemaInput!) { registerStreamSchema(input: $input) { schema { version } created } }",
+            input,
+        )
+        .await;
+        Ok(match result {
+            Ok(d) => Ok(SchemaOutcome {
+                ok: true,
+                message: if d.register_stream_schema.created {
+                    format!(
+                        "Registered as version {}",
+                        d.register_stream_schema.schema.version
+                    )
+                } else {
+                    format!(
+                        "Already registered as version {}",
+                        d.register_stream_schema.schema.version
+                    )
+                },
+                reasons: Vec::new(),
+            }),
+            Err((e, reasons)) => incompatible(e, reasons),
+        })
+    } else {
+        let result = server::execute_detailed::<Checked>(
+            "mutation($input: RegisterSchemaInput!) { checkStreamSchema(input: $input) { isCompatible messages } }",
+            input,
+        )
+        .await;
+        Ok(match result {
+            Ok(d) if d.check_stream_schema.is_compatible => Ok(SchemaOutcome {
+                ok: true,
+                message: "Compatible: this schema can be registered".into(),
+                reasons: d.check_stream_schema.messages,
+            }),
+            Ok(d) => Ok(SchemaOutcome {
+                ok: false,
+                message: "Incompatible with the registered versions".into(),
+                reasons: d.check_stream_schema.messages,
+            }),
+            Err((e, reasons)) => incompatible(e, reasons),
+        })
+    }
+}
+
+#[server]
+pub async fn set_contract(
+    stream_id: String,
+    compatibility: String,
+    freshness_slo_seconds: String,
+    throughput_slo_per_sec: String,
+    replay_window_hours: String,
+    pii_fields: String,
+    terms: String,
+) -> Result<FormResult<()>, ServerFnError> {
+    let ints = (
+        form_int::<i32>(&freshness_slo_seconds, "freshnessSloSeconds"),
+        form_int::<i32>(&throughput_slo_per_sec, "throughputSloPerSec"),
+        form_int::<i32>(&replay_window_hours, "replayWindowHours"),
+    );
+    let (freshness, throughput, replay) = match ints {
+        (Ok(f), Ok(t), Ok(r)) => (f, t, r),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return Ok(Err(e)),
+    };
+    let classes: Vec<serde_json::Value> = pii_fields
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| serde_json::json!({ "path": p, "classification": "pii" }))
+        .collect();
+    Ok(server::mutate(
+        "mutation($id: UUID!, $input: ContractInput!) { setStreamContract(id: $id, input: $input) { id } }",
+        serde_json::json!({ "id": stream_id, "input": {
+            "compatibility": compatibility,
+            "freshnessSloSeconds": freshness,
+            "throughputSloPerSec": throughput,
+            "replayWindowHours": replay,
+            "fieldClassifications": classes,
+            "terms": terms,
+        } }),
+    )
+    .await)
+}
+
+/// Adds a plan; `price` is in major units ("12.50") and becomes integer minor units.
+#[server]
+pub async fn add_plan(
+    stream_id: String,
+    name: String,
+    pricing_model: String,
+    price: String,
+    currency: String,
+) -> Result<FormResult<String>, ServerFnError> {
+    let currency = currency.trim().to_lowercase();
+    let minor = if pricing_model == "free" {
+        0
+    } else {
+        match parse_minor_units(&price, currency_decimals(&currency)) {
+            Some(minor) if minor > 0 => minor,
+            _ => {
+                return Ok(Err(validation(
+                    "price",
+                    &format!(
+                        "must be a positive amount with at most {} decimals",
+                        currency_decimals(&currency)
+                    ),
+                )));
+            }
+        }
+    };
+    let (flat, unit) = match pricing_model.as_str() {
+        "flat" => (minor, 0),
+        "usage" => (0, minor),
+        _ => (0, 0),
+    };
+    let result = server::mutate(
+        "mutation($input: PlanInput!) { createPlan(input: $input) { id } }",
+        serde_json::json!({ "input": {
+            "streamId": stream_id, "name": name, "pricingModel": pricing_model, "currency": currency,
+            "flatFeeMinor": flat, "unitPriceMinor": unit,
+        } }),
+    )
+    .await;
+    Ok(result.map(|_| name))
+}
+
+/// Publishes the draft and sends the browser to its page.
+#[server]
+pub async fn publish_stream(
+    stream_id: String,
+    provider_slug: String,
+    slug: String,
+) -> Result<FormResult<()>, ServerFnError> {
+    let result = server::mutate(
+        "mutation($id: UUID!) { publishStream(id: $id) { id } }",
+        serde_json::json!({ "id": stream_id }),
+    )
+    .await;
+    if result.is_ok() {
+        leptos_axum::redirect(&format!("/streams/{provider_slug}/{slug}"));
+    }
+    Ok(result)
 }

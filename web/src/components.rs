@@ -113,6 +113,11 @@ pub fn AppShell(children: Children) -> impl IntoView {
                                     .map(|_| {
                                         view! {
                                             <li>
+                                                <a href="/my-streams" id="nav-my-streams" aria-current=move || current("/my-streams")>
+                                                    "My streams"
+                                                </a>
+                                            </li>
+                                            <li>
                                                 <a href="/organization" aria-current=move || current("/organization")>
                                                     "Organization"
                                                 </a>
@@ -134,6 +139,7 @@ pub fn AppShell(children: Children) -> impl IntoView {
 fn OrgSwitcher(orgs: Vec<OrgSummary>) -> impl IntoView {
     let query = use_query_map();
     let navigate = use_navigate();
+    let location = use_location();
     let selected = move || query.read().get("org").unwrap_or_default();
     view! {
         <label class="org-switcher">
@@ -142,7 +148,10 @@ fn OrgSwitcher(orgs: Vec<OrgSummary>) -> impl IntoView {
                 id="org-switcher"
                 on:change=move |ev| {
                     let id = event_target_value(&ev);
-                    navigate(&format!("/organization?org={id}"), Default::default());
+                    // Pages that show one organization's things stay; others go to the organization.
+                    let here = location.pathname.get_untracked();
+                    let page = if here.starts_with("/my-streams") { "/my-streams" } else { "/organization" };
+                    navigate(&format!("{page}?org={id}"), Default::default());
                 }
             >
                 {orgs

@@ -62,6 +62,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/verify-email") view=pages::VerifyEmailPage ssr=SsrMode::Async />
                     <Route path=path!("/invitations/accept") view=pages::AcceptInvitationPage ssr=SsrMode::Async />
                     <Route path=path!("/organization") view=pages::OrganizationPage ssr=SsrMode::Async />
+                    <Route path=path!("/streams/:provider/:slug") view=pages::StreamPage ssr=SsrMode::Async />
+                    <Route path=path!("/my-streams") view=pages::MyStreamsPage ssr=SsrMode::Async />
+                    <Route path=path!("/my-streams/new") view=pages::PublishWizardPage ssr=SsrMode::Async />
                 </Routes>
             </AppShell>
         </Router>

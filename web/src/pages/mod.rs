@@ -1,9 +1,11 @@
 mod auth;
-mod catalog;
 mod not_found;
 mod org;
+mod stream_page;
+mod streams;
 
 pub use auth::{AcceptInvitationPage, SignInPage, SignUpPage, VerifyEmailPage};
-pub use catalog::Catalog;
 pub use not_found::NotFound;
 pub use org::OrganizationPage;
+pub use stream_page::StreamPage;
+pub use streams::{Catalog, MyStreamsPage, PublishWizardPage};

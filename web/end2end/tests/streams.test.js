@@ -1,0 +1,279 @@
+// Streams in a real browser: catalog search and facets, the stream page (contract, plans,
+// schema viewer, live samples), and a provider publishing a new stream through the wizard.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:8080';
+const OUTPUT = process.env.TEST_OUTPUT ?? 'test-output';
+const PROVIDER = 'provider@northwind.example';
+const DEMO_PASSWORD = 'tributary-demo-2026';
+const LAUNCH = {
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+};
+const WIDE = { width: 1440, height: 900 };
+const NARROW = { width: 390, height: 844 };
+
+let browser;
+before(async () => {
+  mkdirSync(OUTPUT, { recursive: true });
+  browser = await chromium.launch(LAUNCH);
+});
+after(async () => { await browser?.close(); });
+
+const random = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+
+/** A fresh browser profile (own cookies) with error tracking. */
+async function newPage(viewport = WIDE) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  return { context, page, problems };
+}
+
+async function goto(page, path) {
+  const response = await page.goto(`${BASE_URL}${path}`);
+  assert.ok(response.status() < 500, `${path} answered ${response.status()}`);
+  await page.waitForSelector('.app[data-hydrated="true"]', { timeout: 20000 });
+}
+
+async function signInAsProvider(page) {
+  await goto(page, '/sign-in');
+  await page.fill('#email', PROVIDER);
+  await page.fill('#password', DEMO_PASSWORD);
+  await page.click('#sign-in-form button[type=submit]');
+  await page.waitForURL(/\/organization/);
+  await page.locator('#org-name').waitFor();
+  await page.waitForSelector('.app[data-hydrated="true"]');
+}
+
+const rows = (page) => page.locator('#catalog-table tbody tr');
+
+async function noSidewaysScroll(page) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
+}
+
+test('catalog search tolerates typos, and facets narrow the results in the URL', async () => {
+  const { context, page, problems } = await newPage();
+  await goto(page, '/');
+  const all = await rows(page).count();
+  assert.ok(all >= 4, `the catalog lists the demo streams (${all})`);
+
+  // A typo still finds the stream, without a reload, and the query lands in the URL.
+  await page.evaluate(() => { window.__streamsMarker = 'kept'; });
+  await page.locator('#catalog-filter').fill('wether');
+  await page.waitForFunction(() => {
+    const body = document.querySelector('#catalog-table tbody');
+    return body && body.innerText.includes('Weather observations');
+  });
+  await page.waitForURL(/[?&]q=wether/);
+  assert.equal(await page.evaluate(() => window.__streamsMarker), 'kept', 'the page reloaded');
+
+  // A facet: category "retail" leaves only Retail orders, checked and counted.
+  await goto(page, '/');
+  const retail = page.locator('.facet[data-facet="category"] a[data-value="retail"]');
+  assert.equal(await retail.locator('.facet-count').innerText(), '1');
+  await retail.click();
+  await page.waitForURL(/[?&]category=retail/);
+  await page.waitForFunction(() => document.querySelectorAll('#catalog-table tbody tr').length === 1);
+  assert.match(await rows(page).first().innerText(), /Retail orders/);
+  assert.match(await page.locator('#catalog-count').innerText(), /^Showing 1 of \d+ streams$/);
+  await page.locator('.facet[data-facet="category"] a[data-value="retail"][aria-checked="true"]').waitFor();
+  // Tags come from the same facet data; the PII-carrying stream is tagged "orders".
+  await page.locator('.facet[data-facet="tag"] a[data-value="orders"]').waitFor();
+  await page.screenshot({ path: join(OUTPUT, 'streams-catalog-facets-1440.png'), fullPage: true });
+
+  // Switching the facet off again brings every stream back.
+  await page.locator('.facet[data-facet="category"] a[data-value="retail"]').click();
+  await page.waitForFunction((n) => document.querySelectorAll('#catalog-table tbody tr').length === n, all);
+
+  // Nothing matches: an empty state that says what to do.
+  await page.locator('#catalog-filter').fill('zzqqxxy nothing like this');
+  await page.locator('#catalog-empty').waitFor();
+  assert.deepEqual(problems, []);
+  await context.close();
+
+  // The same URL is readable without JavaScript (a shareable link).
+  const plain = await browser.newContext({ javaScriptEnabled: false, viewport: WIDE });
+  const noJs = await plain.newPage();
+  await noJs.goto(`${BASE_URL}/?category=retail`);
+  assert.equal(await noJs.locator('#catalog-table tbody tr').count(), 1);
+  assert.match(await noJs.locator('#catalog-count').innerText(), /^Showing 1 of \d+ streams$/);
+  await plain.close();
+
+  const narrow = await newPage(NARROW);
+  await goto(narrow.page, '/?q=weather');
+  await narrow.page.waitForFunction(() => document.querySelectorAll('#catalog-table tbody tr').length >= 1);
+  await noSidewaysScroll(narrow.page);
+  await narrow.page.screenshot({ path: join(OUTPUT, 'streams-catalog-390.png'), fullPage: true });
+  assert.deepEqual(narrow.problems, []);
+  await narrow.context.close();
+});
+
+test('the stream page shows contract, plans, schema versions and live samples', async () => {
+  const { context, page, problems } = await newPage();
+  await goto(page, '/');
+  await page.locator('#catalog-table a', { hasText: 'Retail orders' }).click();
+  await page.waitForURL(/\/streams\/northwind-data\/retail-orders$/);
+  await page.locator('#stream-title').waitFor();
+  assert.match(await page.locator('#stream-title').innerText(), /Retail orders\s+Published/);
+  assert.equal(await page.locator('#stream-provider').innerText(), 'Northwind Data');
+  // The sanitized markdown description is rendered as HTML.
+  assert.ok(await page.locator('#stream-description strong').count() >= 1);
+  // The schema viewer shows the pretty schema of the newest version.
+  assert.match(await page.locator('#value-schema-text').innerText(), /customer_email/);
+  assert.ok(await page.locator('#value-version option').count() >= 1);
+  // Contract and plans; money from integer minor units.
+  assert.match(await page.locator('#contract').innerText(), /BACKWARD/);
+  assert.match(await page.locator('#classifications').innerText(), /customer_email\s+PII/);
+  const plans = await page.locator('#plans').innerText();
+  assert.match(plans, /Free tier/);
+  assert.match(plans, /€2\.50 per million messages/);
+  // Samples: rows with redacted PII, or the empty state (no producer in tests).
+  await page.locator('#samples').waitFor();
+  await page.locator('#samples-table, #samples-empty, #samples-unavailable').first().waitFor();
+  if (await page.locator('#samples-table').count()) {
+    const text = await page.locator('#samples-table').innerText();
+    assert.doesNotMatch(text, /@/, 'customer e-mails are redacted');
+  }
+  await page.screenshot({ path: join(OUTPUT, 'streams-stream-page-1440.png'), fullPage: true });
+  // Visitors do not see lifecycle actions.
+  assert.equal(await page.locator('#lifecycle').count(), 0);
+  assert.deepEqual(problems, []);
+  await context.close();
+
+  const narrow = await newPage(NARROW);
+  await goto(narrow.page, '/streams/northwind-data/weather-observations');
+  await narrow.page.locator('#value-schema-text').waitFor();
+  await noSidewaysScroll(narrow.page);
+  await narrow.page.screenshot({ path: join(OUTPUT, 'streams-stream-page-390.png'), fullPage: true });
+  assert.deepEqual(narrow.problems, []);
+  await narrow.context.close();
+
+  const plain = await browser.newContext({ javaScriptEnabled: false, viewport: WIDE });
+  const noJs = await plain.newPage();
+  await noJs.goto(`${BASE_URL}/streams/northwind-data/retail-orders`);
+  assert.match(await noJs.locator('#value-schema-text').innerText(), /customer_email/);
+  await noJs.locator('#samples').waitFor();
+  await plain.close();
+});
+
+test('a provider publishes a stream with the wizard; an incompatible schema is refused', async () => {
+  const { context, page, problems } = await newPage();
+  await signInAsProvider(page);
+  await page.click('#nav-my-streams');
+  await page.waitForURL(/\/my-streams/);
+  await page.locator('#my-streams-table').waitFor();
+  assert.ok(await page.locator('#my-streams-table tbody tr').count() >= 4);
+  await page.screenshot({ path: join(OUTPUT, 'streams-my-streams-1440.png'), fullPage: true });
+
+  await page.click('#publish-stream');
+  await page.waitForURL(/\/my-streams\/new/);
+  await page.locator('#details-form').waitFor();
+  await page.waitForSelector('.app[data-hydrated="true"]');
+
+  const id = random();
+  const name = `E2E sensor events ${id}`;
+  const topic = `e2e.${id}.events`;
+  // 1. Details. A private stream: visible to its provider, not in other people's catalog.
+  await page.fill('#stream-name', name);
+  await page.fill('#stream-topic', topic);
+  await page.selectOption('#stream-category', 'iot');
+  await page.fill('#stream-summary', 'Readings of e2e sensors, once per second.');
+  await page.fill('#stream-tags', 'e2e, sensors');
+  await page.selectOption('#stream-visibility', 'private');
+  await page.fill('#stream-description', '# Sensor events\n\nReadings in **tenths** of a degree.');
+  await page.click('#create-stream');
+  await page.locator('#draft-created').waitFor();
+  assert.equal(await page.inputValue('#stream-name'), name, 'what was typed stays');
+
+  // 2. Topic.
+  await page.fill('#topic-partitions', '1');
+  await page.click('#provision-topic');
+  await page.locator('#topic-done').waitFor({ timeout: 30000 });
+
+  // 3. Value schema: register version 1.
+  const v1 = JSON.stringify({
+    $schema: 'http://json-schema.org/draft-07/schema#', title: 'SensorEvent', type: 'object',
+    properties: { sensor_id: { type: 'string' }, reading: { type: 'integer' }, ts: { type: 'integer' } },
+    required: ['sensor_id', 'reading', 'ts'],
+  }, null, 2);
+  await page.selectOption('#schema-type', 'JSON');
+  await page.fill('#schema-text', v1);
+  await page.click('#register-schema');
+  await page.locator('#schema-outcome', { hasText: 'Registered as version 1' }).waitFor();
+
+  // An incompatible version 2 (sensor_id changes type): checked, then refused, with reasons.
+  const v2 = v1.replace('"sensor_id": {\n      "type": "string"', '"sensor_id": {\n      "type": "integer"');
+  assert.notEqual(v2, v1);
+  await page.fill('#schema-text', v2);
+  await page.click('#check-schema');
+  await page.locator('#schema-outcome', { hasText: 'Incompatible' }).waitFor();
+  await page.click('#register-schema');
+  await page.locator('#schema-outcome', { hasText: 'Incompatible' }).waitFor();
+  assert.ok(await page.locator('#schema-reasons li').count() >= 1, 'the reasons are listed');
+  assert.equal(await page.inputValue('#schema-text'), v2, 'the schema text is kept');
+  await page.screenshot({ path: join(OUTPUT, 'streams-wizard-incompatible-1440.png'), fullPage: true });
+  await page.fill('#schema-text', v1);
+
+  // 4. Contract.
+  await page.selectOption('#contract-compatibility', 'BACKWARD');
+  await page.fill('#contract-freshness', '10');
+  await page.fill('#contract-pii', 'sensor_id');
+  await page.click('#save-contract');
+  await page.locator('#contract-done').waitFor();
+
+  // 5. A paid plan with a bad price is refused next to the field; then a free plan.
+  await page.selectOption('#plan-pricing', 'flat');
+  await page.fill('#plan-name', 'Team');
+  await page.fill('#plan-price', '12.345');
+  await page.click('#add-plan');
+  await page.locator('#plan-price-error').waitFor();
+  await page.selectOption('#plan-pricing', 'free');
+  await page.fill('#plan-name', 'Free tier');
+  await page.click('#add-plan');
+  await page.locator('#plan-list', { hasText: 'Free tier' }).waitFor();
+
+  // 6. Publish: the browser lands on the stream page.
+  await page.click('#publish-button');
+  await page.waitForURL(/\/streams\/northwind-data\/e2e-sensor-events-/, { timeout: 30000 });
+  await page.locator('#stream-title', { hasText: name }).waitFor();
+  assert.match(await page.locator('#stream-title').innerText(), /Published/);
+  assert.match(await page.locator('#classifications').innerText(), /sensor_id/);
+  assert.match(await page.locator('#value-schema-text').innerText(), /sensor_id/);
+  await page.locator('#lifecycle #deprecate-stream').waitFor();
+
+  // It is in the catalog (for its provider) and in My streams.
+  await goto(page, '/?category=iot');
+  await page.locator('#catalog-table a', { hasText: name }).waitFor();
+  await goto(page, '/my-streams');
+  const mine = page.locator('#my-streams-table tbody tr', { hasText: name });
+  await mine.waitFor();
+  assert.match(await mine.innerText(), /Published/);
+  assert.match(await mine.innerText(), new RegExp(topic.replaceAll('.', '\\.')));
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('the wizard and my streams fit a narrow screen', async () => {
+  const { context, page, problems } = await newPage(NARROW);
+  await signInAsProvider(page);
+  await goto(page, '/my-streams');
+  await page.locator('#my-streams-table').waitFor();
+  await noSidewaysScroll(page);
+  await page.screenshot({ path: join(OUTPUT, 'streams-my-streams-390.png'), fullPage: true });
+  await goto(page, '/my-streams/new');
+  await page.locator('#details-form').waitFor();
+  await noSidewaysScroll(page);
+  await page.screenshot({ path: join(OUTPUT, 'streams-wizard-390.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
