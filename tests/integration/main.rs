@@ -9,4 +9,5 @@ mod kafka_enforcement;
 mod mail;
 mod migrations;
 mod portal;
+mod registry;
 mod subscriptions;

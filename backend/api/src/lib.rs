@@ -6,6 +6,7 @@ mod error;
 pub mod graphql;
 mod health;
 pub mod rate_limit;
+pub mod registry_auth;
 mod state;
 
 use std::time::Duration;
@@ -60,6 +61,13 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql/ws", get(graphql::graphql_ws))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .nest(
+            "/registry",
+            tributary_registry::router(
+                state.pool.clone(),
+                std::sync::Arc::new(registry_auth::ApiRegistryAuth::new(state.identity.clone())),
+            ),
+        )
         // Streamed bodies are cut at the limit; declared lengths are refused up front with JSON.
         .layer(RequestBodyLimitLayer::new(state.limits.max_body_bytes))
         .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))

@@ -190,13 +190,11 @@ pub(crate) fn field_names(schema: &Schema) -> Vec<String> {
 /// Named records by full name, so later `Ref`s to them can be followed.
 fn collect_records<'a>(schema: &'a Schema, out: &mut HashMap<String, &'a Schema>) {
     match schema {
-        Schema::Record(record) => {
-            if out.insert(record.name.fullname(None), schema).is_none() {
-                record
-                    .fields
-                    .iter()
-                    .for_each(|f| collect_records(&f.schema, out));
-            }
+        Schema::Record(record) if out.insert(record.name.fullname(None), schema).is_none() => {
+            record
+                .fields
+                .iter()
+                .for_each(|f| collect_records(&f.schema, out))
         }
         Schema::Array(array) => collect_records(&array.items, out),
         Schema::Map(map) => collect_records(&map.types, out),

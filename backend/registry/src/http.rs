@@ -28,8 +28,12 @@ struct RegistryState {
     auth: Arc<dyn RegistryAuth>,
 }
 
-/// The registry's routes (Confluent paths), to be nested at `/registry`.
-pub fn router(pool: PgPool, auth: Arc<dyn RegistryAuth>) -> Router {
+/// The registry's routes (Confluent paths), to be nested at `/registry`. Generic over the outer
+/// router's state so it nests anywhere (`Router<()>` by default).
+pub fn router<S>(pool: PgPool, auth: Arc<dyn RegistryAuth>) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
     Router::new()
         .route("/subjects", get(list_subjects))
         .route("/subjects/{subject}", post(lookup).delete(delete_subject))
@@ -214,8 +218,7 @@ async fn writable(
 struct SchemaBody {
     schema: String,
     schema_type: Option<String>,
-    #[serde(default)]
-    references: Vec<Reference>,
+    references: Option<Vec<Reference>>,
 }
 
 fn schema_input(body: &Bytes) -> Result<SchemaInput, HttpError> {
@@ -237,7 +240,7 @@ fn schema_input(body: &Bytes) -> Result<SchemaInput, HttpError> {
     Ok(SchemaInput {
         schema_type,
         schema: parsed.schema,
-        references: parsed.references,
+        references: parsed.references.unwrap_or_default(),
     })
 }
 

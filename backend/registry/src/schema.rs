@@ -301,3 +301,54 @@ pub fn pretty(schema_type: SchemaType, schema: &str) -> String {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemas_over_one_mebibyte_are_refused() {
+        let big = format!(
+            r#"{{"type":"record","name":"R","doc":"{}","fields":[]}}"#,
+            "x".repeat(MAX_SCHEMA_BYTES)
+        );
+        assert!(matches!(
+            parse(SchemaType::Avro, &big, &[]),
+            Err(RegistryError::InvalidSchema(_))
+        ));
+    }
+
+    #[test]
+    fn levels_and_types_parse_like_confluent() {
+        assert_eq!(
+            "backward_transitive".parse::<Level>().unwrap(),
+            Level::BackwardTransitive
+        );
+        assert!("SIDEWAYS".parse::<Level>().is_err());
+        assert_eq!(
+            "protobuf".parse::<SchemaType>().unwrap(),
+            SchemaType::Protobuf
+        );
+    }
+
+    #[test]
+    fn same_schema_same_fingerprint_whatever_the_whitespace() {
+        let a = SchemaInput {
+            schema_type: SchemaType::Avro,
+            schema: r#"{"type":"record","name":"R","fields":[{"name":"a","type":"int"}]}"#.into(),
+            references: vec![],
+        };
+        let b = SchemaInput {
+            schema: "{ \"type\": \"record\",\n \"name\": \"R\", \"fields\": [ {\"name\": \"a\", \"type\": \"int\"} ] }".into(),
+            ..a.clone()
+        };
+        assert_eq!(
+            normalize(&a, &[]).unwrap().fingerprint,
+            normalize(&b, &[]).unwrap().fingerprint
+        );
+        let names = field_names(SchemaType::Avro, &a.schema, &[]).unwrap();
+        assert_eq!(names, vec!["a".to_owned()]);
+        assert!(pretty(SchemaType::Avro, &a.schema).contains("\n  \"fields\""));
+    }
+}

@@ -470,6 +470,9 @@ fn test_with_postgres(
     })?;
 
     let python = ui::step("SMTP server (aiosmtpd)", || services::ensure_aiosmtpd(ctx))?;
+    let registry_python = ui::step("Confluent's Python client (registry interop)", || {
+        services::ensure_confluent_kafka_python(ctx)
+    })?;
     let smtp_port = proc::free_port()?;
     let maildir = run_dir.join("maildir");
     let mut smtp = ui::step("start the SMTP server for this run", || {
@@ -512,6 +515,10 @@ fn test_with_postgres(
         (
             "TRIBUTARY_TEST_MAILDIR".to_owned(),
             maildir.display().to_string(),
+        ),
+        (
+            "TRIBUTARY_TEST_PYTHONPATH".to_owned(),
+            registry_python.display().to_string(),
         ),
     ]);
 

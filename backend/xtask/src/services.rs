@@ -538,10 +538,23 @@ pub fn ensure_helm(ctx: &Ctx) -> Result<PathBuf, String> {
 
 /// A Python package pinned by version, installed once into its own folder of the cache.
 fn ensure_python_package(ctx: &Ctx, name: &str, version: &str) -> Result<PathBuf, String> {
-    let dir = ctx.cache.join(format!("python/{name}-{version}"));
+    ensure_python_requirement(
+        ctx,
+        &format!("{name}-{version}"),
+        &format!("{name}=={version}"),
+    )
+}
+
+/// One pip requirement (extras allowed), installed once into `python/<folder>` of the cache.
+fn ensure_python_requirement(
+    ctx: &Ctx,
+    folder: &str,
+    requirement: &str,
+) -> Result<PathBuf, String> {
+    let dir = ctx.cache.join(format!("python/{folder}"));
     let marker = dir.join(".complete");
     if marker.is_file() {
-        ui::detail(format!("{name} {version} cached"));
+        ui::detail(format!("{requirement} cached"));
         return Ok(dir);
     }
     if !proc::on_path("python3") {
@@ -560,7 +573,7 @@ fn ensure_python_package(ctx: &Ctx, name: &str, version: &str) -> Result<PathBuf
                 "--target",
             ])
             .arg(&dir)
-            .arg(format!("{name}=={version}")),
+            .arg(requirement),
     )?;
     fs::write(&marker, "ok").map_err(|e| e.to_string())?;
     Ok(dir)
@@ -569,6 +582,21 @@ fn ensure_python_package(ctx: &Ctx, name: &str, version: &str) -> Result<PathBuf
 /// `kubernetes-validate` (PyPI), which bundles the Kubernetes API schemas.
 pub fn ensure_kubernetes_validate(ctx: &Ctx) -> Result<PathBuf, String> {
     ensure_python_package(ctx, "kubernetes-validate", KUBERNETES_VALIDATE_VERSION)
+}
+
+// ---------------------------------------------------------------- schema registry interop
+
+pub const CONFLUENT_KAFKA_VERSION: &str = "2.16.1";
+
+/// Confluent's Python client with what its schema-registry Avro and JSON serializers import
+/// (fastavro, jsonschema, httpx, cachetools, attrs, authlib, … through its extras), in one
+/// folder: the registry interop test runs it against our registry.
+pub fn ensure_confluent_kafka_python(ctx: &Ctx) -> Result<PathBuf, String> {
+    ensure_python_requirement(
+        ctx,
+        &format!("confluent-kafka-{CONFLUENT_KAFKA_VERSION}"),
+        &format!("confluent-kafka[avro,json,schemaregistry]=={CONFLUENT_KAFKA_VERSION}"),
+    )
 }
 
 // ---------------------------------------------------------------- SMTP (aiosmtpd)
