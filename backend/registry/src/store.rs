@@ -89,7 +89,7 @@ fn version_from_row(row: VersionRow) -> Result<SubjectVersion, RegistryError> {
 }
 
 /// Loads the references' schemas transitively, dependencies first, each name once.
-pub(crate) async fn resolve_references(
+pub async fn resolve_references(
     conn: &mut PgConnection,
     references: &[Reference],
 ) -> Result<Vec<ResolvedReference>, RegistryError> {
