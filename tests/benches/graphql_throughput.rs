@@ -131,14 +131,22 @@ async fn main() {
             username: "bench".into(),
             password: SecretString::from("bench"),
             ca_location: None,
+            ca_pem: None,
         },
         Duration::from_secs(1),
     )
     .expect("admin client");
+    let catalog = tributary_catalog::Catalog::new(
+        pool.clone(),
+        identity.clone(),
+        tributary_tests::secret_box(),
+        Duration::from_secs(1),
+    );
     let state = AppState::new(
         pool.clone(),
         kafka,
         identity.clone(),
+        catalog,
         HttpLimits::default(),
         DevFeatures::default(),
     );

@@ -23,6 +23,9 @@ const OK: &str = "ok";
 const UNAUTH: &str = "UNAUTHENTICATED";
 const FORBID: &str = "FORBIDDEN";
 const NOTFOUND: &str = "NOT_FOUND";
+/// Authorized, then refused by a state rule (proves the caller got past authorization).
+const INVALID: &str = "VALIDATION";
+const CONFLICT: &str = "CONFLICT";
 
 struct Operation {
     name: &'static str,
@@ -33,6 +36,8 @@ struct Operation {
 /// Everything the table needs: org A with one member per role, org B, the operator.
 struct World {
     org_a: Uuid,
+    org_b_slug: String,
+    owner_a: Uuid,
     tokens: Vec<Option<String>>,
     api_token_a: Uuid,
 }
@@ -61,8 +66,8 @@ async fn world(app: &TestApp) -> World {
             false,
         )
         .await;
-    app.org_with(&unique("org-b"), &[(ids[4], "owner")], false)
-        .await;
+    let org_b_slug = unique("org-b");
+    app.org_with(&org_b_slug, &[(ids[4], "owner")], false).await;
     app.org_with(&unique("operator"), &[(ids[5], "owner")], true)
         .await;
     let api_token_a: Uuid = sqlx::query_scalar(
@@ -78,6 +83,8 @@ async fn world(app: &TestApp) -> World {
     }
     World {
         org_a,
+        org_b_slug,
+        owner_a: ids[3],
         tokens,
         api_token_a,
     }
@@ -161,6 +168,130 @@ fn operations() -> Vec<Operation> {
             expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND],
         },
         Operation {
+            name: "clusters",
+            document: "{ clusters { id health { status } } }",
+            expected: [UNAUTH, OK, OK, OK, OK, OK, OK],
+        },
+        Operation {
+            name: "registerCluster",
+            document: "mutation($name: String!) { registerCluster(input: { name: $name, bootstrapServers: \"127.0.0.1:9\", securityProtocol: \"SASL_PLAINTEXT\", saslUsername: \"u\", saslPassword: \"p\" }) { id } }",
+            expected: [UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK],
+        },
+        Operation {
+            name: "updateCluster",
+            document: "mutation($spare: UUID!, $name: String!) { updateCluster(id: $spare, input: { name: $name, bootstrapServers: \"127.0.0.1:9\", securityProtocol: \"SASL_PLAINTEXT\", saslUsername: \"u\" }) { id } }",
+            expected: [UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK],
+        },
+        Operation {
+            name: "checkClusterHealth",
+            document: "mutation($cluster: UUID!) { checkClusterHealth(id: $cluster) { health { status } } }",
+            expected: [UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK],
+        },
+        Operation {
+            name: "grantTopicPrefix",
+            document: "mutation($cluster: UUID!, $org: UUID!) { grantTopicPrefix(clusterId: $cluster, organizationId: $org, prefix: \"org-a.\") }",
+            expected: [UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK],
+        },
+        Operation {
+            name: "deleteCluster",
+            document: "mutation($spare: UUID!) { deleteCluster(id: $spare) }",
+            expected: [UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK],
+        },
+        Operation {
+            name: "catalogSearch",
+            document: "{ catalogSearch(query: \"orders\") { totalCount facets { name } } }",
+            expected: [OK, OK, OK, OK, OK, OK, OK],
+        },
+        Operation {
+            name: "stream (draft)",
+            document: "query($stream: UUID!) { stream(id: $stream) { name plans { id } } }",
+            expected: [NOTFOUND, OK, OK, OK, OK, NOTFOUND, OK],
+        },
+        Operation {
+            name: "stream.accessGrants",
+            document: "query($stream: UUID!) { stream(id: $stream) { accessGrants { slug } } }",
+            expected: [NOTFOUND, OK, OK, OK, OK, NOTFOUND, NOTFOUND],
+        },
+        Operation {
+            name: "organizationStreams",
+            document: "query($org: UUID!) { organizationStreams(organizationId: $org) { id } }",
+            expected: [UNAUTH, OK, OK, OK, OK, NOTFOUND, NOTFOUND],
+        },
+        Operation {
+            name: "createStream",
+            document: "mutation($org: UUID!, $cluster: UUID!, $topic: String!, $name: String!) { createStream(input: { organizationId: $org, clusterId: $cluster, name: $name, topic: $topic }) { id } }",
+            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND],
+        },
+        Operation {
+            name: "updateStream",
+            document: "mutation($stream: UUID!) { updateStream(id: $stream, input: { summary: \"changed\" }) { id } }",
+            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND],
+        },
+        Operation {
+            name: "setStreamContract",
+            document: "mutation($stream: UUID!) { setStreamContract(id: $stream, input: { compatibility: \"FULL\" }) { id } }",
+            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND],
+        },
+        Operation {
+            name: "provisionStreamTopic",
+            document: "mutation($stream: UUID!) { provisionStreamTopic(id: $stream, input: { partitions: 1 }) { id } }",
+            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND],
+        },
+        Operation {
+            name: "registerStreamSchema",
+            document: "mutation($stream: UUID!) { registerStreamSchema(input: { streamId: $stream, role: VALUE, schemaType: JSON, schema: \"{\\\"type\\\":\\\"object\\\"}\" }) { created } }",
+            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND],
+        },
+        Operation {
+            name: "checkStreamSchema",
+            document: "mutation($stream: UUID!) { checkStreamSchema(input: { streamId: $stream, role: VALUE, schemaType: JSON, schema: \"{\\\"type\\\":\\\"object\\\"}\" }) { isCompatible } }",
+            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND],
+        },
+        Operation {
+            name: "createPlan",
+            document: "mutation($stream: UUID!) { createPlan(input: { streamId: $stream, name: \"Extra\", pricingModel: \"free\" }) { id } }",
+            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND],
+        },
+        Operation {
+            name: "archivePlan",
+            document: "mutation($plan: UUID!) { archivePlan(id: $plan) { archivedAt } }",
+            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND],
+        },
+        Operation {
+            name: "publishStream",
+            document: "mutation($stream: UUID!) { publishStream(id: $stream) { id } }",
+            expected: [UNAUTH, FORBID, FORBID, INVALID, INVALID, NOTFOUND, NOTFOUND],
+        },
+        Operation {
+            name: "deprecateStream",
+            document: "mutation($stream: UUID!) { deprecateStream(id: $stream, message: \"bye\") { id } }",
+            expected: [
+                UNAUTH, FORBID, FORBID, CONFLICT, CONFLICT, NOTFOUND, NOTFOUND,
+            ],
+        },
+        Operation {
+            name: "retireStream",
+            document: "mutation($stream: UUID!) { retireStream(id: $stream) { id } }",
+            expected: [
+                UNAUTH, FORBID, FORBID, CONFLICT, CONFLICT, NOTFOUND, NOTFOUND,
+            ],
+        },
+        Operation {
+            name: "grantStreamAccess",
+            document: "mutation($stream: UUID!, $orgB: String!) { grantStreamAccess(streamId: $stream, organizationSlug: $orgB) { id } }",
+            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND],
+        },
+        Operation {
+            name: "revokeStreamAccess",
+            document: "mutation($stream: UUID!, $orgB: String!) { revokeStreamAccess(streamId: $stream, organizationSlug: $orgB) { id } }",
+            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND],
+        },
+        Operation {
+            name: "deleteDraftStream",
+            document: "mutation($stream: UUID!) { deleteDraftStream(id: $stream) }",
+            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND],
+        },
+        Operation {
             name: "signOut",
             document: "mutation { signOut }",
             expected: [UNAUTH, OK, OK, OK, OK, OK, OK],
@@ -180,6 +311,15 @@ fn outcome(response: &Value) -> String {
 async fn every_operation_authorizes_every_caller() {
     let app = TestApp::spawn().await;
     let w = world(&app).await;
+    let cluster = app.cluster().await;
+    let owner = tributary_identity::Actor {
+        principal: tributary_identity::Principal::User {
+            id: w.owner_a,
+            session: Uuid::nil(),
+        },
+        request_id: None,
+        client_addr: None,
+    };
     let mut failures = Vec::new();
     let mut cells = 0;
     // Operation-major, so `signOut` (last) ends each session only after everything else ran.
@@ -195,8 +335,52 @@ async fn every_operation_authorizes_every_caller() {
             .execute(&app.pool)
             .await
             .expect("target membership");
+            // A fresh draft stream (with a plan) and a spare cluster per cell.
+            let topic = format!("{}.matrix", unique("authz"));
+            let stream = app
+                .catalog
+                .create_stream(
+                    &owner,
+                    w.org_a,
+                    tributary_catalog::StreamInput {
+                        cluster_id: cluster,
+                        name: "Matrix".into(),
+                        slug: Some(unique("matrix")),
+                        topic: topic.clone(),
+                        details: Default::default(),
+                    },
+                )
+                .await
+                .expect("draft");
+            let plan = app
+                .catalog
+                .create_plan(
+                    &owner,
+                    stream.id,
+                    tributary_catalog::PlanInput {
+                        name: "Base".into(),
+                        pricing_model: "free".into(),
+                        currency: "usd".into(),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .expect("plan");
+            let spare: Uuid = sqlx::query_scalar(
+                "insert into clusters (name, bootstrap_servers, security_protocol) values ($1, '127.0.0.1:9', 'SASL_PLAINTEXT') returning id",
+            )
+            .bind(unique("spare"))
+            .fetch_one(&app.pool)
+            .await
+            .expect("spare cluster");
             let variables = json!({
                 "org": w.org_a,
+                "orgB": w.org_b_slug,
+                "cluster": cluster,
+                "spare": spare,
+                "stream": stream.id,
+                "plan": plan.id,
+                "topic": format!("{}.created", unique("authz")),
                 "target": target,
                 "token": w.api_token_a,
                 "name": unique("matrix"),
@@ -207,10 +391,14 @@ async fn every_operation_authorizes_every_caller() {
                 None => app.graphql(op.document, variables).await,
             };
             let got = outcome(&response);
+            let detail = response["errors"][0]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             cells += 1;
             if got != op.expected[i] {
                 failures.push(format!(
-                    "{:<26} as {:<12} expected {:<16} got {got}",
+                    "{:<26} as {:<12} expected {:<16} got {got} {detail}",
                     op.name, caller, op.expected[i]
                 ));
             }

@@ -23,6 +23,10 @@ fn base_env(database_url: &str, listen: &str) -> BTreeMap<&'static str, String> 
         ("TRIBUTARY_SITE_ROOT", site_root().display().to_string()),
         ("TRIBUTARY_KAFKA_TIMEOUT_MS", "3000".to_owned()),
         ("TRIBUTARY_JWT_KEYS", tributary_tests::JWT_KEYS.to_owned()),
+        (
+            "TRIBUTARY_ENCRYPTION_KEYS",
+            "test=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".to_owned(),
+        ),
     ])
 }
 

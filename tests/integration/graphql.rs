@@ -41,7 +41,7 @@ async fn catalog_lists_published_public_streams_with_their_provider() {
     assert_eq!(slugs, ["retail-orders", "weather-observations"]);
     for edge in edges {
         assert_eq!(edge["node"]["provider"]["slug"], "northwind-data");
-        assert_eq!(edge["node"]["status"], "published");
+        assert_eq!(edge["node"]["status"], "PUBLISHED");
     }
 }
 

@@ -76,6 +76,7 @@ async fn readyz_is_unavailable_when_kafka_is_down() {
         username: "nobody".into(),
         password: SecretString::from("x"),
         ca_location: None,
+        ca_pem: None,
     };
     let kafka = KafkaAdmin::new(&config, Duration::from_millis(800)).expect("client");
     let limits = HttpLimits {

@@ -10,4 +10,5 @@ mod mail;
 mod migrations;
 mod portal;
 mod registry;
+mod streams;
 mod subscriptions;

@@ -37,6 +37,12 @@ pub fn unique(prefix: &str) -> String {
     )
 }
 
+/// The keys sealing secrets at rest in tests (fixed: test data is not secret).
+pub fn secret_box() -> tributary_core::SecretBox {
+    tributary_core::SecretBox::parse("test=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+        .expect("test key")
+}
+
 /// The broker's platform (super user) settings for this test run.
 pub fn kafka_config() -> KafkaConfig {
     KafkaConfig {
@@ -45,6 +51,7 @@ pub fn kafka_config() -> KafkaConfig {
         username: var("TRIBUTARY_TEST_KAFKA_USERNAME"),
         password: SecretString::from(var("TRIBUTARY_TEST_KAFKA_PASSWORD")),
         ca_location: None,
+        ca_pem: None,
     }
 }
 
@@ -139,6 +146,7 @@ impl TestDb {
 pub struct TestApp {
     pub addr: SocketAddr,
     pub pool: PgPool,
+    pub catalog: tributary_catalog::Catalog,
     pub db: TestDb,
     pub http: reqwest::Client,
     stop: CancellationToken,
@@ -182,7 +190,13 @@ impl TestApp {
             graphiql: true,
             mailbox: true,
         };
-        let state = AppState::new(pool.clone(), kafka, identity, limits, dev);
+        let catalog = tributary_catalog::Catalog::new(
+            pool.clone(),
+            identity.clone(),
+            secret_box(),
+            Duration::from_secs(10),
+        );
+        let state = AppState::new(pool.clone(), kafka, identity, catalog.clone(), limits, dev);
         let router = tributary_server::router(state, &site_root());
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
@@ -191,6 +205,12 @@ impl TestApp {
         tokio::spawn(tributary_server::mailer::run(
             pool.clone(),
             mail,
+            stop.clone(),
+        ));
+        tokio::spawn(tributary_server::relay::run(
+            pool.clone(),
+            kafka_config(),
+            Duration::from_secs(10),
             stop.clone(),
         ));
         tokio::spawn(async move {
@@ -205,6 +225,7 @@ impl TestApp {
         Self {
             addr,
             pool,
+            catalog,
             db,
             http: reqwest::Client::new(),
             stop,
@@ -323,9 +344,36 @@ impl TestApp {
         jwt_config().issue(user, family).expect("issue").0
     }
 
+    /// Registers this run's broker as a cluster (unique name) with the platform credentials.
+    pub async fn cluster(&self) -> uuid::Uuid {
+        let kafka = kafka_config();
+        self.catalog
+            .ensure_cluster_system(tributary_catalog::ClusterInput {
+                name: unique("cluster"),
+                region: "test".into(),
+                bootstrap_servers: kafka.bootstrap_servers.clone(),
+                security_protocol: kafka.security_protocol.as_str().into(),
+                sasl_username: kafka.username.clone(),
+                sasl_password: Some(
+                    secrecy::ExposeSecret::expose_secret(&kafka.password).to_owned(),
+                ),
+                ca_pem: None,
+                schema_registry_url: None,
+            })
+            .await
+            .expect("cluster")
+            .id
+    }
+
+    /// Reads `tributary.events` until `count` events of `aggregate_id` arrived (or the deadline);
+    /// answers the decoded envelopes in arrival order.
+    pub async fn events_of(&self, aggregate_id: &str, count: usize) -> Vec<serde_json::Value> {
+        events_of(aggregate_id, count, Duration::from_secs(30)).await
+    }
+
     /// Seeds the demo organizations, cluster and streams into this app's database.
     pub async fn seed_demo(&self) {
-        tributary_server::demo::seed(&self.pool, &kafka_admin(), &kafka_config())
+        tributary_server::demo::seed(&self.pool, &self.catalog, &kafka_config())
             .await
             .expect("demo seed");
     }
@@ -420,6 +468,53 @@ pub async fn consume_as(
     } else {
         Consumed::Nothing
     }
+}
+
+/// Reads `tributary.events` from the beginning until `count` events keyed `aggregate_id` arrived
+/// or `deadline` passed. Values are in the Confluent wire format: magic byte 0, a 4-byte schema
+/// id, then the JSON envelope.
+pub async fn events_of(
+    aggregate_id: &str,
+    count: usize,
+    deadline: Duration,
+) -> Vec<serde_json::Value> {
+    let consumer: StreamConsumer = kafka_config()
+        .client_config()
+        .set("group.id", unique("events-reader"))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("consumer");
+    consumer
+        .subscribe(&["tributary.events"])
+        .expect("subscribe");
+    let mut events = Vec::new();
+    let until = tokio::time::Instant::now() + deadline;
+    while events.len() < count {
+        let left = until.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        if let Ok(Ok(message)) =
+            tokio::time::timeout(left.min(Duration::from_millis(500)), consumer.recv()).await
+        {
+            if message.key() != Some(aggregate_id.as_bytes()) {
+                continue;
+            }
+            let payload = message.payload().unwrap_or_default();
+            assert!(
+                payload.len() > 5 && payload[0] == 0,
+                "event not in the wire format: {payload:?}"
+            );
+            let mut envelope: serde_json::Value =
+                serde_json::from_slice(&payload[5..]).expect("JSON envelope");
+            envelope["_schemaId"] = serde_json::json!(i32::from_be_bytes([
+                payload[1], payload[2], payload[3], payload[4]
+            ]));
+            events.push(envelope);
+        }
+    }
+    events
 }
 
 /// Produces `payloads` to `topic` as the platform super user, waiting for each acknowledgement.

@@ -5,17 +5,6 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// One row of the catalog as the portal shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StreamCard {
-    pub slug: String,
-    pub name: String,
-    pub summary: String,
-    pub topic: String,
-    pub status: String,
-    pub provider: String,
-}
-
 /// An API error as forms show it: next to `field` when there is one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FormError {
@@ -209,55 +198,6 @@ mod server {
             }
         }
     }
-}
-
-/// The newest published streams of the catalog.
-#[server]
-pub async fn catalog_streams() -> Result<Vec<StreamCard>, ServerFnError> {
-    #[derive(Deserialize)]
-    struct Data {
-        catalog: Conn,
-    }
-    #[derive(Deserialize)]
-    struct Conn {
-        edges: Vec<EdgeNode>,
-    }
-    #[derive(Deserialize)]
-    struct EdgeNode {
-        node: Node,
-    }
-    #[derive(Deserialize)]
-    struct Node {
-        slug: String,
-        name: String,
-        summary: String,
-        topic: String,
-        status: String,
-        provider: Named,
-    }
-    #[derive(Deserialize)]
-    struct Named {
-        name: String,
-    }
-    let data: Data = server::execute(
-        "query PortalCatalog { catalog(first: 100) { edges { node { slug name summary topic status provider { name } } } } }",
-        serde_json::json!({}),
-    )
-    .await
-    .map_err(|e| ServerFnError::new(e.message))?;
-    Ok(data
-        .catalog
-        .edges
-        .into_iter()
-        .map(|e| StreamCard {
-            slug: e.node.slug,
-            name: e.node.name,
-            summary: e.node.summary,
-            topic: e.node.topic,
-            status: e.node.status,
-            provider: e.node.provider.name,
-        })
-        .collect())
 }
 
 /// The signed-in user, or `None` for visitors.

@@ -18,6 +18,8 @@ pub enum ErrorCode {
     NotFound,
     Validation,
     Conflict,
+    /// A schema that is valid but breaks the stream's compatibility level.
+    IncompatibleSchema,
     RateLimited,
     Unavailable,
     Internal,
@@ -31,6 +33,7 @@ impl ErrorCode {
             Self::NotFound => "NOT_FOUND",
             Self::Validation => "VALIDATION",
             Self::Conflict => "CONFLICT",
+            Self::IncompatibleSchema => "INCOMPATIBLE_SCHEMA",
             Self::RateLimited => "RATE_LIMITED",
             Self::Unavailable => "UNAVAILABLE",
             Self::Internal => "INTERNAL",
@@ -43,7 +46,7 @@ impl ErrorCode {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Validation => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Conflict => StatusCode::CONFLICT,
+            Self::Conflict | Self::IncompatibleSchema => StatusCode::CONFLICT,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -68,6 +71,10 @@ pub enum ApiError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    #[error("{}", .0.join("; "))]
+    IncompatibleSchema(Vec<String>),
+    #[error("{0}")]
+    Unavailable(String),
     #[error("too many attempts; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("the request body is larger than the limit of {limit} bytes")]
@@ -91,6 +98,8 @@ impl ApiError {
             Self::Forbidden => ErrorCode::Forbidden,
             Self::NotFound => ErrorCode::NotFound,
             Self::Conflict(_) => ErrorCode::Conflict,
+            Self::IncompatibleSchema(_) => ErrorCode::IncompatibleSchema,
+            Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::Internal(_) => ErrorCode::Internal,
         }
@@ -129,6 +138,32 @@ impl From<tributary_identity::IdentityError> for ApiError {
     }
 }
 
+impl From<tributary_catalog::CatalogError> for ApiError {
+    fn from(value: tributary_catalog::CatalogError) -> Self {
+        use tributary_catalog::CatalogError as E;
+        match value {
+            E::Validation { field, message } => Self::Validation {
+                // "must …" reads as a sentence once the field is named; others are sentences.
+                message: if ["must ", "is ", "at most "]
+                    .iter()
+                    .any(|p| message.starts_with(p))
+                {
+                    format!("{field} {message}")
+                } else {
+                    message
+                },
+                field: Some(field.to_owned()),
+            },
+            E::Forbidden => Self::Forbidden,
+            E::NotFound => Self::NotFound,
+            E::Conflict(message) => Self::Conflict(message),
+            E::IncompatibleSchema(messages) => Self::IncompatibleSchema(messages),
+            E::Unavailable(message) => Self::Unavailable(message),
+            e @ (E::Schema(_) | E::Database(_) | E::Internal(_)) => Self::Internal(Box::new(e)),
+        }
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(value: sqlx::Error) -> Self {
         Self::Internal(Box::new(value))
@@ -143,6 +178,10 @@ impl From<ApiError> for async_graphql::Error {
             ApiError::Validation { field, .. } => field.clone(),
             _ => None,
         };
+        let reasons = match &value {
+            ApiError::IncompatibleSchema(reasons) => Some(reasons.clone()),
+            _ => None,
+        };
         let retry_after = match &value {
             ApiError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
@@ -151,6 +190,9 @@ impl From<ApiError> for async_graphql::Error {
             ext.set("code", code.as_str());
             if let Some(field) = field {
                 ext.set("field", field);
+            }
+            if let Some(reasons) = &reasons {
+                ext.set("reasons", reasons.clone());
             }
             if let Some(secs) = retry_after {
                 ext.set("retryAfterSeconds", secs);

@@ -1,4 +1,5 @@
 use sqlx::PgPool;
+use tributary_catalog::Catalog;
 use tributary_identity::Identity;
 use tributary_provisioning::KafkaAdmin;
 
@@ -10,6 +11,7 @@ pub struct AppState {
     pub pool: PgPool,
     pub kafka: KafkaAdmin,
     pub identity: Identity,
+    pub catalog: Catalog,
     pub schema: ApiSchema,
     pub limits: HttpLimits,
     pub dev: DevFeatures,
@@ -29,14 +31,16 @@ impl AppState {
         pool: PgPool,
         kafka: KafkaAdmin,
         identity: Identity,
+        catalog: Catalog,
         limits: HttpLimits,
         dev: DevFeatures,
     ) -> Self {
-        let schema = crate::build_schema(pool.clone(), identity.clone());
+        let schema = crate::build_schema(pool.clone(), identity.clone(), catalog.clone());
         Self {
             pool,
             kafka,
             identity,
+            catalog,
             schema,
             limits,
             dev,

@@ -17,7 +17,7 @@ use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use rdkafka::{
     ClientConfig,
-    admin::{AdminClient, AdminOptions, NewTopic, TopicReplication},
+    admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication},
     client::DefaultClientContext,
     types::RDKafkaErrorCode,
 };
@@ -65,6 +65,8 @@ pub struct KafkaConfig {
     pub password: SecretString,
     /// PEM CA bundle for `SASL_SSL` clusters with a private CA.
     pub ca_location: Option<PathBuf>,
+    /// The same as PEM text (clusters registered through the API keep their bundle in the database).
+    pub ca_pem: Option<String>,
 }
 
 /// The SASL mechanism Tributary uses everywhere.
@@ -92,6 +94,9 @@ impl KafkaConfig {
         if let Some(ca) = &self.ca_location {
             config.set("ssl.ca.location", ca.to_string_lossy());
         }
+        if let Some(pem) = &self.ca_pem {
+            config.set("ssl.ca.pem", pem);
+        }
         config
     }
 }
@@ -104,6 +109,14 @@ pub struct TopicSpec {
     pub replication_factor: i32,
     /// Topic-level configs such as `retention.ms` or `cleanup.policy`.
     pub configs: Vec<(String, String)>,
+}
+
+/// A topic as the broker describes it.
+#[derive(Debug, Clone)]
+pub struct TopicDescription {
+    pub partitions: i32,
+    /// Effective topic configs (`retention.ms`, `cleanup.policy`, ...).
+    pub configs: std::collections::BTreeMap<String, String>,
 }
 
 /// What the broker said about itself when asked for metadata.
@@ -179,6 +192,49 @@ impl KafkaAdmin {
         AdminOptions::new()
             .request_timeout(Some(self.timeout))
             .operation_timeout(Some(self.timeout))
+    }
+
+    /// Partition count and the non-default configs of a topic; `None` if it does not exist.
+    pub async fn describe_topic(
+        &self,
+        topic: &TopicName,
+    ) -> Result<Option<TopicDescription>, KafkaAdminError> {
+        let name = topic.as_str().to_owned();
+        let partitions = self
+            .blocking({
+                let name = name.clone();
+                move |admin, timeout| {
+                    let metadata = admin.inner().fetch_metadata(Some(&name), timeout)?;
+                    Ok(metadata
+                        .topics()
+                        .iter()
+                        .find(|t| {
+                            t.name() == name && t.error().is_none() && !t.partitions().is_empty()
+                        })
+                        .map(|t| t.partitions().len()))
+                }
+            })
+            .await?;
+        let Some(partitions) = partitions else {
+            return Ok(None);
+        };
+        let results = self
+            .admin
+            .describe_configs([&ResourceSpecifier::Topic(&name)], &self.admin_options())
+            .await?;
+        let mut configs = std::collections::BTreeMap::new();
+        for result in results {
+            let resource = result.map_err(|code| KafkaAdminError::from_code(code, name.clone()))?;
+            for entry in resource.entries {
+                if let Some(value) = entry.value {
+                    configs.insert(entry.name, value);
+                }
+            }
+        }
+        Ok(Some(TopicDescription {
+            partitions: i32::try_from(partitions).unwrap_or(i32::MAX),
+            configs,
+        }))
     }
 
     /// Creates a topic; an existing topic of that name is reported as [`KafkaAdminError::TopicExists`].

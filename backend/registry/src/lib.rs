@@ -25,8 +25,8 @@ pub use schema::{
 pub use store::{
     Registered, SchemaRecord, SubjectInfo, SubjectVersion, VersionSelector, check_compatibility,
     claim_subject, clear_subject_compatibility, delete_subject, delete_version,
-    global_compatibility, latest, lookup, register, schema_by_id, schema_usages,
-    set_global_compatibility, set_public_read, set_subject_compatibility, subject_compatibility,
-    subject_info, subjects, version, versions,
+    global_compatibility, latest, lookup, register, resolve_references, schema_by_id,
+    schema_usages, set_global_compatibility, set_public_read, set_subject_compatibility,
+    subject_compatibility, subject_info, subjects, version, versions,
 };
 pub use wire::decode_message;

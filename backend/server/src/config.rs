@@ -43,6 +43,10 @@ pub struct Config {
     /// Serve `GET /dev/mailbox` (mail that no SMTP server took).
     pub dev_mailbox: bool,
     pub jwt: JwtConfig,
+    /// Keys that seal secrets at rest (cluster SASL passwords).
+    pub secrets: tributary_core::SecretBox,
+    /// How often every cluster's health is checked.
+    pub cluster_health_interval: Duration,
     /// Base URL of the portal, used in links sent by mail.
     pub public_url: String,
     /// Where mail goes: an SMTP server, or the local mailbox when none is configured.
@@ -176,6 +180,7 @@ impl Config {
                 "the SCRAM-SHA-512 secret of the platform's Kafka super user",
             )?),
             ca_location,
+            ca_pem: None,
         };
 
         let log_format = match vars.get("TRIBUTARY_LOG_FORMAT").as_deref() {
@@ -202,6 +207,24 @@ impl Config {
             return Err(ConfigError::Invalid {
                 var: "TRIBUTARY_KAFKA_TIMEOUT_MS",
                 reason: "must be positive".into(),
+            });
+        }
+
+        let secrets = vars.required(
+            "TRIBUTARY_ENCRYPTION_KEYS",
+            "keys sealing secrets at rest: kid=<base64 of 32 bytes>[,kid=…]; the first seals",
+        )?;
+        let secrets =
+            tributary_core::SecretBox::parse(&secrets).map_err(|e| ConfigError::Invalid {
+                var: "TRIBUTARY_ENCRYPTION_KEYS",
+                reason: e.to_string(),
+            })?;
+        let cluster_health_interval =
+            Duration::from_secs(vars.parsed("TRIBUTARY_CLUSTER_HEALTH_INTERVAL_SECS", 60u64)?);
+        if cluster_health_interval < Duration::from_secs(5) {
+            return Err(ConfigError::Invalid {
+                var: "TRIBUTARY_CLUSTER_HEALTH_INTERVAL_SECS",
+                reason: "must be at least 5".into(),
             });
         }
 
@@ -275,6 +298,8 @@ impl Config {
             graphiql: vars.bool("TRIBUTARY_GRAPHIQL", false)?,
             dev_mailbox: vars.bool("TRIBUTARY_DEV_MAILBOX", false)?,
             jwt,
+            secrets,
+            cluster_health_interval,
             public_url,
             mail,
             shutdown_grace: Duration::from_secs(
@@ -301,10 +326,14 @@ mod tests {
         Config::from_lookup(move |k| map.get(k).cloned())
     }
 
-    const BASE: [(&str, &str); 3] = [
+    const BASE: [(&str, &str); 4] = [
         ("DATABASE_URL", "postgres://u:p@127.0.0.1:5432/db"),
         ("TRIBUTARY_KAFKA_PASSWORD", "s3cret"),
         ("TRIBUTARY_JWT_KEYS", "k1=0123456789abcdef0123456789abcdef"),
+        (
+            "TRIBUTARY_ENCRYPTION_KEYS",
+            "e1=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        ),
     ];
 
     #[test]
@@ -356,7 +385,7 @@ mod tests {
 
     #[test]
     fn missing_jwt_keys_are_named() {
-        let err = load(&BASE[..2]).expect_err("must fail");
+        let err = load(&[BASE[0], BASE[1], BASE[3]]).expect_err("must fail");
         assert!(matches!(
             err,
             ConfigError::Missing {
@@ -364,6 +393,29 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn encryption_keys_are_required_and_checked() {
+        let err = load(&BASE[..3]).expect_err("must fail");
+        assert!(matches!(
+            err,
+            ConfigError::Missing {
+                var: "TRIBUTARY_ENCRYPTION_KEYS",
+                ..
+            }
+        ));
+        let err = load(&[
+            BASE[0],
+            BASE[1],
+            BASE[2],
+            ("TRIBUTARY_ENCRYPTION_KEYS", "e1=dG9vLXNob3J0"),
+        ])
+        .expect_err("short key");
+        assert!(
+            matches!(err, ConfigError::Invalid { var: "TRIBUTARY_ENCRYPTION_KEYS", ref reason } if reason.contains("32 bytes")),
+            "{err}"
+        );
     }
 
     #[test]

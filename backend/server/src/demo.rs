@@ -4,10 +4,16 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rdkafka::producer::{FutureProducer, FutureRecord};
+use secrecy::ExposeSecret;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
-use tributary_core::TopicName;
-use tributary_provisioning::{KafkaAdmin, KafkaAdminError, KafkaConfig, TopicSpec};
+use tributary_catalog::{
+    Catalog, CatalogError, ClusterInput, ContractInput, PlanInput, StreamDetailsInput, StreamInput,
+    TopicProvision,
+};
+use tributary_identity::{Actor, Principal};
+use tributary_provisioning::{KafkaAdminError, KafkaConfig};
+use tributary_registry::{SchemaInput, SchemaType};
 use uuid::Uuid;
 
 /// The demo organizations: (slug, name, is_operator).
@@ -73,27 +79,55 @@ pub enum DemoError {
     Producer(#[from] rdkafka::error::KafkaError),
     #[error("identity: {0}")]
     Identity(String),
-    #[error("invalid demo topic: {0}")]
-    Name(#[from] tributary_core::NameError),
+    #[error("catalog: {0}")]
+    Catalog(#[from] CatalogError),
 }
 
-/// Creates (or keeps) the demo organizations, cluster, streams and topics.
-pub async fn seed(
-    pool: &PgPool,
-    kafka: &KafkaAdmin,
-    config: &KafkaConfig,
-) -> Result<(), DemoError> {
-    for (_, _, _, topic) in STREAMS {
-        kafka
-            .ensure_topic(&TopicSpec {
-                name: TopicName::parse(topic)?,
-                partitions: 3,
-                replication_factor: 1,
-                configs: vec![("retention.ms".into(), (7 * 24 * 3600 * 1000).to_string())],
-            })
-            .await?;
+/// Per demo topic: (category, tags, description, value JSON Schema, PII fields).
+fn listing(
+    topic: &str,
+) -> (
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+) {
+    match topic {
+        "demo.retail.orders" => (
+            "retail",
+            &["orders", "ecommerce", "eu"],
+            "# Retail orders\n\nEvery order placed in Northwind's **140 stores**, published seconds after checkout.\n\n- keyed by store\n- amounts in minor units (`total_minor`)\n- customer e-mail is classified as **PII** and redacted from samples\n",
+            r#"{"$schema":"http://json-schema.org/draft-07/schema#","title":"RetailOrder","type":"object","properties":{"order_id":{"type":"string"},"store_id":{"type":"integer"},"items":{"type":"integer"},"total_minor":{"type":"integer"},"currency":{"type":"string"},"customer_email":{"type":"string"},"ts":{"type":"integer"}},"required":["order_id","store_id","total_minor","currency","ts"]}"#,
+            &["customer_email"],
+        ),
+        "demo.payments.events" => (
+            "finance",
+            &["payments", "cards", "eu"],
+            "# Payment events\n\nCard authorisations and settlements with merchant category code (MCC) and amount in minor units.\n",
+            r#"{"$schema":"http://json-schema.org/draft-07/schema#","title":"PaymentEvent","type":"object","properties":{"payment_id":{"type":"string"},"merchant_id":{"type":"integer"},"mcc":{"type":"integer"},"kind":{"type":"string","enum":["authorisation","settlement"]},"amount_minor":{"type":"integer"},"currency":{"type":"string"},"ts":{"type":"integer"}},"required":["payment_id","merchant_id","kind","amount_minor","currency","ts"]}"#,
+            &[],
+        ),
+        "demo.fleet.telemetry" => (
+            "mobility",
+            &["telemetry", "gps", "vehicles"],
+            "# Fleet telemetry\n\nPosition (micro-degrees), speed and fuel level of 60 delivery vans, once per second.\n",
+            r#"{"$schema":"http://json-schema.org/draft-07/schema#","title":"VanTelemetry","type":"object","properties":{"van_id":{"type":"string"},"lat_micro":{"type":"integer"},"lon_micro":{"type":"integer"},"speed_kmh":{"type":"integer"},"fuel_pct":{"type":"integer"},"ts":{"type":"integer"}},"required":["van_id","lat_micro","lon_micro","ts"]}"#,
+            &[],
+        ),
+        _ => (
+            "weather",
+            &["weather", "sensors", "cities"],
+            "# Weather observations\n\nTemperature (tenths of a degree), wind and precipitation from 25 city weather stations.\n",
+            r#"{"$schema":"http://json-schema.org/draft-07/schema#","title":"WeatherObservation","type":"object","properties":{"station_id":{"type":"string"},"temp_decicelsius":{"type":"integer"},"wind_kmh":{"type":"integer"},"precip_tenth_mm":{"type":"integer"},"ts":{"type":"integer"}},"required":["station_id","temp_decicelsius","ts"]}"#,
+            &[],
+        ),
     }
+}
 
+/// Creates (or keeps) the demo organizations, users, cluster and published streams (topic,
+/// schema, contract, plans), through the same services the API uses.
+pub async fn seed(pool: &PgPool, catalog: &Catalog, config: &KafkaConfig) -> Result<(), DemoError> {
     let mut tx = pool.begin().await?;
     for (slug, name, is_operator) in ORGANIZATIONS {
         sqlx::query(
@@ -103,35 +137,6 @@ pub async fn seed(
         .bind(slug)
         .bind(name)
         .bind(is_operator)
-        .execute(&mut *tx)
-        .await?;
-    }
-    let cluster_id: Uuid = sqlx::query_scalar(
-        "insert into clusters (name, bootstrap_servers, security_protocol) values ('local', $1, $2)
-         on conflict (name) do update set bootstrap_servers = excluded.bootstrap_servers,
-                                          security_protocol = excluded.security_protocol
-         returning id",
-    )
-    .bind(&config.bootstrap_servers)
-    .bind(config.security_protocol.as_str())
-    .fetch_one(&mut *tx)
-    .await?;
-    let provider_id: Uuid = sqlx::query_scalar("select id from organizations where slug = $1")
-        .bind(PROVIDER)
-        .fetch_one(&mut *tx)
-        .await?;
-    for (slug, name, summary, topic) in STREAMS {
-        sqlx::query(
-            "insert into streams (provider_org_id, cluster_id, slug, name, summary, topic, status, visibility)
-             values ($1, $2, $3, $4, $5, $6, 'published', 'public')
-             on conflict (provider_org_id, slug) do nothing",
-        )
-        .bind(provider_id)
-        .bind(cluster_id)
-        .bind(slug)
-        .bind(name)
-        .bind(summary)
-        .bind(topic)
         .execute(&mut *tx)
         .await?;
     }
@@ -158,6 +163,148 @@ pub async fn seed(
         .await?;
     }
     tx.commit().await?;
+
+    let cluster = catalog
+        .ensure_cluster_system(ClusterInput {
+            name: "local".into(),
+            region: "dev".into(),
+            bootstrap_servers: config.bootstrap_servers.clone(),
+            security_protocol: config.security_protocol.as_str().into(),
+            sasl_username: config.username.clone(),
+            sasl_password: Some(config.password.expose_secret().to_owned()),
+            ca_pem: None,
+            schema_registry_url: None,
+        })
+        .await?;
+    let actor_of = |user: Uuid| Actor {
+        principal: Principal::User {
+            id: user,
+            session: Uuid::nil(),
+        },
+        request_id: Some("demo-seed".into()),
+        client_addr: None,
+    };
+    let user_id = |email: &'static str| async move {
+        sqlx::query_scalar::<_, Uuid>("select id from users where email = $1")
+            .bind(email)
+            .fetch_one(pool)
+            .await
+    };
+    let operator = actor_of(user_id(USERS[0].0).await?);
+    let provider = actor_of(user_id(USERS[1].0).await?);
+    let provider_org: Uuid = sqlx::query_scalar("select id from organizations where slug = $1")
+        .bind(PROVIDER)
+        .fetch_one(pool)
+        .await?;
+    catalog
+        .grant_topic_prefix(&operator, cluster.id, provider_org, "demo.")
+        .await?;
+
+    for (slug, name, summary, topic) in STREAMS {
+        let exists: bool = sqlx::query_scalar(
+            "select exists(select 1 from streams where provider_org_id = $1 and slug = $2)",
+        )
+        .bind(provider_org)
+        .bind(slug)
+        .fetch_one(pool)
+        .await?;
+        if exists {
+            continue;
+        }
+        let (category, tags, description, schema, pii) = listing(topic);
+        let stream = catalog
+            .create_stream(
+                &provider,
+                provider_org,
+                StreamInput {
+                    cluster_id: cluster.id,
+                    name: name.into(),
+                    slug: Some(slug.into()),
+                    topic: topic.into(),
+                    details: StreamDetailsInput {
+                        summary: Some(summary.into()),
+                        description_md: Some(description.into()),
+                        category: Some(category.into()),
+                        tags: Some(tags.iter().map(|t| (*t).to_owned()).collect()),
+                        visibility: Some("public".into()),
+                        ..StreamDetailsInput::default()
+                    },
+                },
+            )
+            .await?;
+        let create = TopicProvision::Create {
+            partitions: 3,
+            retention_ms: 7 * 24 * 3600 * 1000,
+            cleanup_policy: "delete".into(),
+        };
+        // The topic may exist from an earlier stack (or a parallel test): adopt it then.
+        match catalog.provision_topic(&provider, stream.id, create).await {
+            Err(CatalogError::Conflict(_)) => {
+                catalog
+                    .provision_topic(&provider, stream.id, TopicProvision::Adopt)
+                    .await?
+            }
+            other => other?,
+        };
+        catalog
+            .register_schema(
+                &provider,
+                stream.id,
+                false,
+                SchemaInput {
+                    schema_type: SchemaType::Json,
+                    schema: schema.into(),
+                    references: Vec::new(),
+                },
+            )
+            .await?;
+        catalog
+            .set_contract(
+                &provider,
+                stream.id,
+                ContractInput {
+                    compatibility: "BACKWARD".into(),
+                    replay_window_hours: Some(168),
+                    freshness_slo_seconds: Some(5),
+                    throughput_slo_per_sec: Some(50),
+                    field_classifications: pii
+                        .iter()
+                        .map(|f| ((*f).to_owned(), "pii".to_owned()))
+                        .collect(),
+                    terms: "Demo data, free to use for evaluation.".into(),
+                },
+            )
+            .await?;
+        catalog
+            .create_plan(
+                &provider,
+                stream.id,
+                PlanInput {
+                    name: "Free tier".into(),
+                    pricing_model: "free".into(),
+                    currency: "eur".into(),
+                    included_units: 1_000_000,
+                    ..PlanInput::default()
+                },
+            )
+            .await?;
+        catalog
+            .create_plan(
+                &provider,
+                stream.id,
+                PlanInput {
+                    name: "Pay as you go".into(),
+                    pricing_model: "usage".into(),
+                    currency: "eur".into(),
+                    unit_price_minor: 250,
+                    usage_metric: "messages".into(),
+                    approval_required: slug == "payment-events",
+                    ..PlanInput::default()
+                },
+            )
+            .await?;
+        catalog.publish_stream(&provider, stream.id).await?;
+    }
     tracing::info!(
         streams = STREAMS.len(),
         users = USERS.len(),
@@ -233,10 +380,20 @@ fn demo_message(topic: &str, seq: u64, rng: &mut SplitMix) -> (String, String) {
 
 /// Produces a message to every demo topic each `interval` until `token` is cancelled.
 pub async fn produce(
+    pool: &PgPool,
     config: &KafkaConfig,
     interval: Duration,
     token: CancellationToken,
 ) -> Result<u64, DemoError> {
+    // Values carry the Confluent framing (magic byte + schema id) of each stream's registered
+    // value schema, as a serializer would write them; unregistered topics get plain JSON.
+    let mut schema_ids = std::collections::HashMap::new();
+    for (_, _, _, topic) in STREAMS {
+        let mut conn = pool.acquire().await?;
+        if let Ok(v) = tributary_registry::latest(&mut conn, &format!("{topic}-value")).await {
+            schema_ids.insert(topic, v.id);
+        }
+    }
     let producer: FutureProducer = config
         .client_config()
         .set("linger.ms", "20")
@@ -257,7 +414,13 @@ pub async fn produce(
         for (_, _, _, topic) in STREAMS {
             seq += 1;
             let (key, value) = demo_message(topic, seq, &mut rng);
-            let record = FutureRecord::to(topic).key(&key).payload(&value);
+            let mut payload = Vec::with_capacity(value.len() + 5);
+            if let Some(id) = schema_ids.get(topic) {
+                payload.push(0u8);
+                payload.extend_from_slice(&id.to_be_bytes());
+            }
+            payload.extend_from_slice(value.as_bytes());
+            let record = FutureRecord::to(topic).key(&key).payload(&payload);
             if let Err((e, _)) = producer.send(record, Duration::from_secs(5)).await {
                 tracing::warn!(topic, error = %e, "demo message not delivered");
             }

@@ -1,8 +1,10 @@
 //! The Tributary server as a library: the binary and the integration tests build the same app.
 
+pub mod cluster_health;
 pub mod config;
 pub mod demo;
 pub mod mailer;
+pub mod relay;
 mod startup;
 pub mod telemetry;
 

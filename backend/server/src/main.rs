@@ -98,14 +98,26 @@ async fn run(role: Role, config: &Config) -> Result<(), Box<dyn std::error::Erro
             println!("{status}");
         }
         Role::DemoSeed => {
-            let (pool, kafka) = tributary_server::connect(config).await?;
+            let (pool, _kafka) = tributary_server::connect(config).await?;
             tributary_db::migrate(&pool).await?;
-            demo::seed(&pool, &kafka, &config.kafka).await?;
+            let identity = tributary_identity::Identity::new(
+                pool.clone(),
+                config.jwt.clone(),
+                config.public_url.clone(),
+            );
+            let catalog = tributary_catalog::Catalog::new(
+                pool.clone(),
+                identity,
+                config.secrets.clone(),
+                config.kafka_timeout,
+            );
+            demo::seed(&pool, &catalog, &config.kafka).await?;
         }
         Role::DemoProduce => {
             let token = CancellationToken::new();
             tokio::spawn(tributary_server::shutdown_signal(token.clone()));
-            demo::produce(&config.kafka, Duration::from_millis(250), token).await?;
+            let (pool, _kafka) = tributary_server::connect(config).await?;
+            demo::produce(&pool, &config.kafka, Duration::from_millis(250), token).await?;
         }
     }
     Ok(())

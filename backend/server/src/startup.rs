@@ -160,7 +160,13 @@ pub async fn serve(config: &Config) -> Result<(), StartupError> {
         graphiql: config.graphiql,
         mailbox: config.dev_mailbox,
     };
-    let state = AppState::new(pool.clone(), kafka, identity, limits, dev);
+    let catalog = tributary_catalog::Catalog::new(
+        pool.clone(),
+        identity.clone(),
+        config.secrets.clone(),
+        config.kafka_timeout,
+    );
+    let state = AppState::new(pool.clone(), kafka, identity, catalog.clone(), limits, dev);
     let app = router(state, &config.site_root);
     let listener =
         TcpListener::bind(config.listen)
@@ -175,6 +181,17 @@ pub async fn serve(config: &Config) -> Result<(), StartupError> {
     let mailer = tokio::spawn(crate::mailer::run(
         pool.clone(),
         config.mail.clone(),
+        token.clone(),
+    ));
+    let relay = tokio::spawn(crate::relay::run(
+        pool.clone(),
+        config.kafka.clone(),
+        config.kafka_timeout,
+        token.clone(),
+    ));
+    let health = tokio::spawn(crate::cluster_health::run(
+        catalog,
+        config.cluster_health_interval,
         token.clone(),
     ));
     let server = axum::serve(
@@ -193,11 +210,17 @@ pub async fn serve(config: &Config) -> Result<(), StartupError> {
         }
     }
     token.cancel();
-    if tokio::time::timeout(config.shutdown_grace, mailer)
-        .await
-        .is_err()
-    {
-        tracing::warn!("mailer did not stop within the grace period");
+    for (name, task) in [
+        ("mailer", mailer),
+        ("event relay", relay),
+        ("cluster health", health),
+    ] {
+        if tokio::time::timeout(config.shutdown_grace, task)
+            .await
+            .is_err()
+        {
+            tracing::warn!(task = name, "did not stop within the grace period");
+        }
     }
     pool.close().await;
     tracing::info!("stopped");

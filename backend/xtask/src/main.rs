@@ -157,6 +157,7 @@ fn tributary_env(
     site: &Path,
     listen: &str,
     jwt_secret: &str,
+    encryption_key: &str,
 ) -> BTreeMap<String, String> {
     BTreeMap::from([
         ("DATABASE_URL".into(), db_url.into()),
@@ -175,6 +176,10 @@ fn tributary_env(
             format!("local-1={}", jwt_secret),
         ),
         ("TRIBUTARY_PUBLIC_URL".into(), format!("http://{listen}")),
+        (
+            "TRIBUTARY_ENCRYPTION_KEYS".into(),
+            format!("local-1={encryption_key}"),
+        ),
     ])
 }
 
@@ -237,7 +242,15 @@ fn dev_with_postgres(ctx: &Ctx, pg: &Postgres) -> Result<(), String> {
     let listen = std::env::var("TRIBUTARY_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into());
     let port = port_from(&listen)?;
     let jwt_secret = persistent_secret(&ctx.cache.join("dev/jwt-secret"), 32)?;
-    let env = tributary_env(&pg.url, &kafka, &site, &listen, &jwt_secret);
+    let encryption_key = persistent_secret(&ctx.cache.join("dev/encryption-key"), 32)?;
+    let env = tributary_env(
+        &pg.url,
+        &kafka,
+        &site,
+        &listen,
+        &jwt_secret,
+        &encryption_key,
+    );
     ui::step("migrate the database", || {
         run_tributary(&bin, "migrate", &env)
     })?;
@@ -569,7 +582,14 @@ fn test_with_postgres(
             let db_url = replace_database(&pg.url, &db)?;
             let port = proc::free_port()?;
             let listen = format!("127.0.0.1:{port}");
-            let env = tributary_env(&db_url, &kafka, &site, &listen, &services::random_hex(32)?);
+            let env = tributary_env(
+                &db_url,
+                &kafka,
+                &site,
+                &listen,
+                &services::random_hex(32)?,
+                &services::random_hex(32)?,
+            );
             run_tributary(&bin, "migrate", &env)?;
             run_tributary(&bin, "demo-seed", &env)?;
             let mut server = Service::spawn(
@@ -699,21 +719,30 @@ fn check_chart(ctx: &Ctx, run_dir: &Path) -> Result<(), String> {
 /// Benchmarks print tables comparing each target with its baseline measured in the same run.
 fn bench(ctx: &Ctx) -> Result<(), String> {
     let mut pg = ui::step("PostgreSQL", services::ensure_postgres)?;
-    let result = ui::step("GraphQL throughput vs bare axum (release build)", || {
-        drop_test_databases(&pg.url)?;
-        proc::run(
-            Command::new(&ctx.cargo)
-                .current_dir(&ctx.root)
-                .args([
-                    "bench",
-                    "--package",
-                    "tributary-tests",
-                    "--bench",
-                    "graphql_throughput",
-                ])
-                .env("TRIBUTARY_TEST_DATABASE_URL", &pg.url),
-        )
-    });
+    let mut result = Ok(());
+    for (title, bench) in [
+        (
+            "GraphQL throughput vs bare axum (release build)",
+            "graphql_throughput",
+        ),
+        (
+            "catalog search, 100 000 streams (release build)",
+            "catalog_search",
+        ),
+    ] {
+        result = ui::step(title, || {
+            drop_test_databases(&pg.url)?;
+            proc::run(
+                Command::new(&ctx.cargo)
+                    .current_dir(&ctx.root)
+                    .args(["bench", "--package", "tributary-tests", "--bench", bench])
+                    .env("TRIBUTARY_TEST_DATABASE_URL", &pg.url),
+            )
+        });
+        if result.is_err() {
+            break;
+        }
+    }
     pg.stop();
     result
 }

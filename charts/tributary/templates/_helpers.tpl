@@ -38,4 +38,10 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 - name: TRIBUTARY_KAFKA_PASSWORD
   valueFrom:
     secretKeyRef: { name: {{ .Values.existingSecret }}, key: TRIBUTARY_KAFKA_PASSWORD }
+- name: TRIBUTARY_JWT_KEYS
+  valueFrom:
+    secretKeyRef: { name: {{ .Values.existingSecret }}, key: TRIBUTARY_JWT_KEYS }
+- name: TRIBUTARY_ENCRYPTION_KEYS
+  valueFrom:
+    secretKeyRef: { name: {{ .Values.existingSecret }}, key: TRIBUTARY_ENCRYPTION_KEYS }
 {{- end -}}

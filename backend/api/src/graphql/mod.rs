@@ -1,7 +1,7 @@
 //! The GraphQL schema: one module per domain, merged here.
 
-mod catalog;
 mod identity;
+mod streams;
 
 use std::net::SocketAddr;
 
@@ -37,12 +37,12 @@ impl PlatformQuery {
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
     PlatformQuery,
-    catalog::CatalogQuery,
     identity::IdentityQuery,
+    streams::StreamsQuery,
 );
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(identity::IdentityMutation);
+pub struct MutationRoot(identity::IdentityMutation, streams::StreamsMutation);
 
 #[derive(MergedSubscription, Default)]
 pub struct SubscriptionRoot(identity::IdentitySubscription);
@@ -55,7 +55,11 @@ pub const MAX_DEPTH: usize = 12;
 pub const MAX_COMPLEXITY: usize = 2_000;
 
 /// Builds the schema with its limits. The SDL of this schema is committed as `schema.graphql`.
-pub fn build_schema(pool: PgPool, identity: Identity) -> ApiSchema {
+pub fn build_schema(
+    pool: PgPool,
+    identity: Identity,
+    catalog: tributary_catalog::Catalog,
+) -> ApiSchema {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
@@ -82,6 +86,7 @@ pub fn build_schema(pool: PgPool, identity: Identity) -> ApiSchema {
         tokio::spawn,
     ))
     .data(identity)
+    .data(catalog)
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
     .finish()

@@ -1,0 +1,299 @@
+//! A stream's key and value schemas, held in the embedded registry under the TopicNameStrategy
+//! subjects `<topic>-key` and `<topic>-value`. The stream claims both subjects for its provider
+//! when it is created, so nobody else can register schemas for its topic.
+
+use serde_json::json;
+use similar::TextDiff;
+use sqlx::PgConnection;
+use tributary_identity::Actor;
+use tributary_registry::{
+    self as registry, CompatibilityReport, Level, Registered, RegistryError, SchemaInput,
+    SubjectVersion, VersionSelector,
+};
+use uuid::Uuid;
+
+use crate::{Catalog, CatalogError, Stream, streams::can_edit};
+
+/// A registry error as the catalog reports it.
+pub(crate) fn schema_error(error: RegistryError) -> CatalogError {
+    match error {
+        RegistryError::InvalidSchema(m) => CatalogError::validation("schema", m),
+        RegistryError::ReferenceNotFound(m) => {
+            CatalogError::validation("references", format!("unknown reference: {m}"))
+        }
+        RegistryError::Incompatible(messages) => CatalogError::IncompatibleSchema(messages),
+        RegistryError::SubjectNotFound(_)
+        | RegistryError::VersionNotFound(_)
+        | RegistryError::SchemaNotFound(_) => CatalogError::NotFound,
+        RegistryError::InvalidVersion(v) => {
+            CatalogError::validation("version", format!("`{v}` is not a version"))
+        }
+        RegistryError::Forbidden => CatalogError::Forbidden,
+        RegistryError::Conflict(m) => CatalogError::Conflict(m),
+        RegistryError::Database(e) => CatalogError::Database(e),
+        other => CatalogError::Schema(other.to_string()),
+    }
+}
+
+fn level(stream: &Stream) -> Level {
+    Level::ALL
+        .into_iter()
+        .find(|l| l.as_str() == stream.compatibility)
+        .unwrap_or(Level::Backward)
+}
+
+/// One version of a stream's schema, as the schema viewer shows it.
+#[derive(Debug, Clone)]
+pub struct SchemaVersionView {
+    pub subject: String,
+    pub version: i32,
+    pub id: i32,
+    pub schema_type: String,
+    pub schema: String,
+    /// Diff-friendly text (pretty JSON, normalized `.proto`).
+    pub pretty: String,
+    pub references: Vec<registry::Reference>,
+}
+
+impl From<SubjectVersion> for SchemaVersionView {
+    fn from(v: SubjectVersion) -> Self {
+        Self {
+            pretty: registry::pretty(v.schema_type, &v.schema),
+            subject: v.subject,
+            version: v.version,
+            id: v.id,
+            schema_type: v.schema_type.as_str().to_owned(),
+            schema: v.schema,
+            references: v.references,
+        }
+    }
+}
+
+impl Catalog {
+    /// Claims the stream's subjects for its provider and applies its compatibility level.
+    pub(crate) async fn claim_subjects(
+        &self,
+        conn: &mut PgConnection,
+        stream: &Stream,
+    ) -> Result<(), CatalogError> {
+        for key in [true, false] {
+            let subject = stream.subject(key);
+            registry::claim_subject(conn, &subject, stream.provider_org_id)
+                .await
+                .map_err(|e| match e {
+                    RegistryError::Conflict(_) | RegistryError::Forbidden => CatalogError::Conflict(
+                        format!("the registry subject `{subject}` belongs to another organization; choose another topic"),
+                    ),
+                    e => schema_error(e),
+                })?;
+        }
+        self.apply_compatibility(conn, stream).await
+    }
+
+    /// Gives the registry subjects the stream's compatibility level.
+    pub(crate) async fn apply_compatibility(
+        &self,
+        conn: &mut PgConnection,
+        stream: &Stream,
+    ) -> Result<(), CatalogError> {
+        for key in [true, false] {
+            registry::set_subject_compatibility(conn, &stream.subject(key), level(stream))
+                .await
+                .map_err(schema_error)?;
+        }
+        Ok(())
+    }
+
+    /// Schemas of listed streams are readable by every signed-in registry client.
+    pub(crate) async fn sync_subject_visibility(
+        &self,
+        conn: &mut PgConnection,
+        stream: &Stream,
+    ) -> Result<(), CatalogError> {
+        let public = matches!(stream.status.as_str(), "published" | "deprecated")
+            && matches!(stream.visibility.as_str(), "public" | "unlisted");
+        for key in [true, false] {
+            registry::set_public_read(conn, &stream.subject(key), public)
+                .await
+                .map_err(schema_error)?;
+        }
+        Ok(())
+    }
+
+    /// Removes a draft's subjects and every version in them.
+    pub(crate) async fn release_subjects(
+        &self,
+        conn: &mut PgConnection,
+        stream: &Stream,
+    ) -> Result<(), CatalogError> {
+        for key in [true, false] {
+            let subject = stream.subject(key);
+            for permanent in [false, true] {
+                match registry::delete_subject(conn, &subject, permanent).await {
+                    Ok(_)
+                    | Err(RegistryError::SubjectNotFound(_))
+                    | Err(RegistryError::SubjectSoftDeleted(_)) => {}
+                    Err(e) => return Err(schema_error(e)),
+                }
+            }
+            // The subject row itself goes too, so the topic name is free for a later listing.
+            sqlx::query(
+                "delete from registry_subjects s where name = $1
+                   and not exists (select 1 from registry_versions v where v.subject = s.name)",
+            )
+            .bind(&subject)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Registers a new key or value schema version for the stream. It is accepted only if it is
+    /// compatible under the stream's level; an accepted change emits `stream.schema_changed`.
+    pub async fn register_schema(
+        &self,
+        actor: &Actor,
+        stream_id: Uuid,
+        key: bool,
+        input: SchemaInput,
+    ) -> Result<(Stream, SchemaVersionView, bool), CatalogError> {
+        let mut tx = self.pool.begin().await?;
+        let stream = self
+            .stream_for_change(&mut tx, actor, stream_id, can_edit)
+            .await?;
+        let subject = stream.subject(key);
+        let before = registry::latest(&mut tx, &subject).await.ok();
+        let Registered { version, .. } = registry::register(&mut tx, &subject, input)
+            .await
+            .map_err(schema_error)?;
+        let current = registry::version(&mut tx, &subject, VersionSelector::Number(version))
+            .await
+            .map_err(schema_error)?;
+        let created = before.as_ref().is_none_or(|b| b.version < version);
+        if created {
+            let fields = self.current_fields(&mut tx, &stream, key, &current).await?;
+            let column = if key {
+                "key_schema_type"
+            } else {
+                "value_schema_type"
+            };
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "update streams set {column} = $2, schema_fields = $3, updated_at = now() where id = $1"
+            )))
+            .bind(stream_id)
+            .bind(current.schema_type.as_str())
+            .bind(&fields)
+            .execute(&mut *tx)
+            .await?;
+            let after = self.stream_row(&mut tx, stream_id, false).await?;
+            self.emit(
+                &mut tx,
+                actor,
+                &after,
+                "stream.schema_changed",
+                before.as_ref().map(|b| json!({ "version": b.version, "schemaId": b.id })),
+                json!({
+                    "subject": subject, "role": if key { "key" } else { "value" },
+                    "version": current.version, "schemaId": current.id,
+                    "schemaType": current.schema_type.as_str(), "compatibility": after.compatibility,
+                }),
+            )
+            .await?;
+        }
+        let after = self.stream_row(&mut tx, stream_id, false).await?;
+        tx.commit().await?;
+        Ok((after, SchemaVersionView::from(current), created))
+    }
+
+    /// The union of the field names of the stream's current key and value schemas.
+    async fn current_fields(
+        &self,
+        conn: &mut PgConnection,
+        stream: &Stream,
+        key: bool,
+        new: &SubjectVersion,
+    ) -> Result<Vec<String>, CatalogError> {
+        let other = registry::latest(conn, &stream.subject(!key)).await.ok();
+        let mut fields = Vec::new();
+        for version in [Some(new), other.as_ref()].into_iter().flatten() {
+            let refs = registry::resolve_references(conn, &version.references)
+                .await
+                .map_err(schema_error)?;
+            fields.extend(
+                registry::field_names(version.schema_type, &version.schema, &refs)
+                    .map_err(schema_error)?,
+            );
+        }
+        fields.sort();
+        fields.dedup();
+        fields.truncate(2000);
+        Ok(fields)
+    }
+
+    /// Would this schema be accepted as the stream's next key/value version? (A dry run.)
+    pub async fn check_schema(
+        &self,
+        actor: &Actor,
+        stream_id: Uuid,
+        key: bool,
+        input: SchemaInput,
+    ) -> Result<CompatibilityReport, CatalogError> {
+        let mut tx = self.pool.begin().await?;
+        let stream = self
+            .stream_for_change(&mut tx, actor, stream_id, can_edit)
+            .await?;
+        let subject = stream.subject(key);
+        if registry::latest(&mut tx, &subject).await.is_err() {
+            // First version: only validity matters.
+            registry::field_names(input.schema_type, &input.schema, &[]).map_err(schema_error)?;
+            return Ok(CompatibilityReport {
+                is_compatible: true,
+                messages: Vec::new(),
+            });
+        }
+        let report =
+            registry::check_compatibility(&mut tx, &subject, input, VersionSelector::Latest)
+                .await
+                .map_err(schema_error)?;
+        tx.rollback().await?;
+        Ok(report)
+    }
+
+    /// Every live version of the stream's key or value schema, oldest first.
+    pub async fn schema_versions(
+        &self,
+        actor: Option<&Actor>,
+        stream_id: Uuid,
+        key: bool,
+    ) -> Result<Vec<SchemaVersionView>, CatalogError> {
+        let stream = self.stream(actor, stream_id).await?;
+        let mut conn = self.pool.acquire().await?;
+        let subject = stream.subject(key);
+        let numbers = match registry::versions(&mut conn, &subject, false).await {
+            Ok(n) => n,
+            Err(RegistryError::SubjectNotFound(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(schema_error(e)),
+        };
+        let mut out = Vec::with_capacity(numbers.len());
+        for n in numbers {
+            out.push(SchemaVersionView::from(
+                registry::version(&mut conn, &subject, VersionSelector::Number(n))
+                    .await
+                    .map_err(schema_error)?,
+            ));
+        }
+        Ok(out)
+    }
+}
+
+/// A unified diff between two versions' pretty texts.
+pub fn schema_diff(from: &SchemaVersionView, to: &SchemaVersionView) -> String {
+    TextDiff::from_lines(&from.pretty, &to.pretty)
+        .unified_diff()
+        .context_radius(3)
+        .header(
+            &format!("version {}", from.version),
+            &format!("version {}", to.version),
+        )
+        .to_string()
+}

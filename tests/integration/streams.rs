@@ -1,0 +1,899 @@
+//! Clusters, streams, schemas, plans, the catalog search and the events they emit, through the
+//! GraphQL API against the real PostgreSQL, Kafka and the embedded registry.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tributary_core::TopicName;
+use tributary_tests::{TestApp, kafka_admin, unique};
+use uuid::Uuid;
+
+const AVRO_V1: &str = r#"{"type":"record","name":"Trade","namespace":"test","fields":[{"name":"trade_id","type":"string"},{"name":"price_minor","type":"long"},{"name":"customer_email","type":"string"}]}"#;
+/// Adds an optional field with a default: BACKWARD compatible.
+const AVRO_V2: &str = r#"{"type":"record","name":"Trade","namespace":"test","fields":[{"name":"trade_id","type":"string"},{"name":"price_minor","type":"long"},{"name":"customer_email","type":"string"},{"name":"venue","type":"string","default":"XAMS"}]}"#;
+/// Adds a field without a default: new readers cannot read old data (not BACKWARD).
+const AVRO_BAD: &str = r#"{"type":"record","name":"Trade","namespace":"test","fields":[{"name":"trade_id","type":"string"},{"name":"price_minor","type":"long"},{"name":"customer_email","type":"string"},{"name":"counterparty","type":"string"}]}"#;
+
+fn code(response: &Value) -> Option<&str> {
+    response["errors"][0]["extensions"]["code"].as_str()
+}
+
+fn ok(response: &Value) -> &Value {
+    assert!(
+        response["errors"].is_null(),
+        "unexpected errors: {response}"
+    );
+    &response["data"]
+}
+
+/// A provider organization with an owner; answers (org id, owner token).
+async fn provider(app: &TestApp) -> (Uuid, String) {
+    let owner = app.user(&format!("{}@example.com", unique("owner"))).await;
+    let org = app
+        .org_with(&unique("provider"), &[(owner, "owner")], false)
+        .await;
+    (org, app.token_for(owner).await)
+}
+
+async fn operator(app: &TestApp) -> String {
+    let user = app
+        .user(&format!("{}@example.com", unique("operator")))
+        .await;
+    app.org_with(&unique("operator"), &[(user, "owner")], true)
+        .await;
+    app.token_for(user).await
+}
+
+const CREATE: &str = "mutation($input: CreateStreamInput!) { createStream(input: $input) { id slug status topic descriptionHtml tags category } }";
+
+async fn draft(
+    app: &TestApp,
+    token: &str,
+    org: Uuid,
+    cluster: Uuid,
+    topic: &str,
+    extra: Value,
+) -> Value {
+    let mut input = json!({
+        "organizationId": org, "clusterId": cluster, "name": format!("Stream {topic}"),
+        "topic": topic, "summary": "Test stream", "category": "finance", "tags": ["trades"],
+    });
+    if let (Some(base), Some(more)) = (input.as_object_mut(), extra.as_object()) {
+        base.extend(more.clone());
+    }
+    let r = app
+        .graphql_as(token, CREATE, json!({ "input": input }))
+        .await;
+    ok(&r)["createStream"].clone()
+}
+
+/// A draft taken to published: topic, Avro value schema, a plan.
+async fn published(
+    app: &TestApp,
+    token: &str,
+    org: Uuid,
+    cluster: Uuid,
+    topic: &str,
+    extra: Value,
+    plan: Value,
+) -> String {
+    let stream = draft(app, token, org, cluster, topic, extra).await;
+    let id = stream["id"].as_str().expect("id").to_owned();
+    ok(&app
+        .graphql_as(
+            token,
+            "mutation($id: UUID!) { provisionStreamTopic(id: $id, input: { partitions: 2, retentionMs: 3600000 }) { id } }",
+            json!({ "id": id }),
+        )
+        .await);
+    ok(&app
+        .graphql_as(
+            token,
+            "mutation($input: RegisterSchemaInput!) { registerStreamSchema(input: $input) { created } }",
+            json!({ "input": { "streamId": id, "role": "VALUE", "schemaType": "AVRO", "schema": AVRO_V1 } }),
+        )
+        .await);
+    let mut plan_input = json!({ "streamId": id, "name": "Plan", "pricingModel": "free" });
+    if let (Some(base), Some(more)) = (plan_input.as_object_mut(), plan.as_object()) {
+        base.extend(more.clone());
+    }
+    ok(&app
+        .graphql_as(
+            token,
+            "mutation($input: PlanInput!) { createPlan(input: $input) { id } }",
+            json!({ "input": plan_input }),
+        )
+        .await);
+    ok(&app
+        .graphql_as(
+            token,
+            "mutation($id: UUID!) { publishStream(id: $id) { status } }",
+            json!({ "id": id }),
+        )
+        .await);
+    id
+}
+
+#[tokio::test]
+async fn clusters_keep_credentials_encrypted_and_report_health() {
+    let app = TestApp::spawn().await;
+    let op = operator(&app).await;
+    let kafka = tributary_tests::kafka_config();
+    let password = secrecy::ExposeSecret::expose_secret(&kafka.password).to_owned();
+    let register = "mutation($input: ClusterInput!) { registerCluster(input: $input) { id name health { status } } }";
+    let input = |name: &str, password: &str| {
+        json!({ "input": {
+            "name": name, "region": "test", "bootstrapServers": kafka.bootstrap_servers,
+            "securityProtocol": "SASL_PLAINTEXT", "saslUsername": kafka.username, "saslPassword": password,
+        } })
+    };
+    let name = unique("good");
+    let r = app.graphql_as(&op, register, input(&name, &password)).await;
+    let id = ok(&r)["registerCluster"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(r["data"]["registerCluster"]["health"]["status"], "unknown");
+
+    // Stored sealed, never in clear.
+    let stored: String =
+        sqlx::query_scalar("select sasl_password_encrypted from clusters where id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&app.pool)
+            .await
+            .expect("row");
+    assert!(
+        !stored.contains(&password) && stored.starts_with("test:"),
+        "{stored}"
+    );
+
+    let check = "mutation($id: UUID!) { checkClusterHealth(id: $id) { health { status message brokerCount latencyMs checkedAt } } }";
+    let r = app.graphql_as(&op, check, json!({ "id": id })).await;
+    let health = &ok(&r)["checkClusterHealth"]["health"];
+    assert_eq!(health["status"], "healthy", "{health}");
+    assert_eq!(health["brokerCount"], 1);
+    assert!(health["checkedAt"].is_string());
+
+    // A wrong password is an unhealthy cluster, with the reason.
+    let r = app
+        .graphql_as(&op, register, input(&unique("bad"), "not-the-password"))
+        .await;
+    let bad = ok(&r)["registerCluster"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let r = app.graphql_as(&op, check, json!({ "id": bad })).await;
+    let health = &ok(&r)["checkClusterHealth"]["health"];
+    assert_eq!(health["status"], "unhealthy", "{health}");
+    assert!(!health["message"].as_str().unwrap_or_default().is_empty());
+
+    // Bad input names its field; duplicates conflict.
+    for (field, value) in [
+        ("bootstrapServers", json!("no-port")),
+        ("securityProtocol", json!("PLAINTEXT")),
+        ("name", json!(" ")),
+    ] {
+        let mut i = input(&unique("x"), "pw");
+        i["input"][field] = value;
+        let r = app.graphql_as(&op, register, i).await;
+        assert_eq!(code(&r), Some("VALIDATION"), "{field}: {r}");
+        assert_eq!(r["errors"][0]["extensions"]["field"], field);
+    }
+    let r = app.graphql_as(&op, register, input(&name, "pw")).await;
+    assert_eq!(code(&r), Some("CONFLICT"), "{r}");
+
+    // An update without a password keeps the stored one (still healthy afterwards).
+    let update = "mutation($id: UUID!, $input: ClusterInput!) { updateCluster(id: $id, input: $input) { region health { status } } }";
+    let mut changed = input(&name, "ignored");
+    changed["input"]["region"] = json!("eu-test");
+    changed["input"]
+        .as_object_mut()
+        .expect("object")
+        .remove("saslPassword");
+    changed["id"] = json!(id);
+    let r = app.graphql_as(&op, update, changed).await;
+    assert_eq!(ok(&r)["updateCluster"]["region"], "eu-test");
+    let r = app.graphql_as(&op, check, json!({ "id": id })).await;
+    assert_eq!(ok(&r)["checkClusterHealth"]["health"]["status"], "healthy");
+
+    // Only the operator manages clusters; everyone signed in sees them (no secrets in the type).
+    let (_, provider_token) = provider(&app).await;
+    let r = app
+        .graphql_as(&provider_token, register, input(&unique("p"), "pw"))
+        .await;
+    assert_eq!(code(&r), Some("FORBIDDEN"));
+    let r = app
+        .graphql_as(
+            &provider_token,
+            "{ clusters { id name health { status } } }",
+            json!({}),
+        )
+        .await;
+    assert!(ok(&r)["clusters"].as_array().is_some_and(|c| c.len() >= 2));
+
+    // A cluster with streams cannot be deleted.
+    let (org, token) = provider(&app).await;
+    draft(
+        &app,
+        &token,
+        org,
+        id.parse().expect("uuid"),
+        &unique("keep.topic"),
+        json!({}),
+    )
+    .await;
+    let r = app
+        .graphql_as(
+            &op,
+            "mutation($id: UUID!) { deleteCluster(id: $id) }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(code(&r), Some("CONFLICT"), "{r}");
+    let r = app
+        .graphql_as(
+            &op,
+            "mutation($id: UUID!) { deleteCluster(id: $id) }",
+            json!({ "id": bad }),
+        )
+        .await;
+    assert_eq!(ok(&r)["deleteCluster"], true);
+}
+
+#[tokio::test]
+async fn a_stream_goes_from_draft_to_retired_and_every_change_is_an_ordered_event() {
+    let app = TestApp::spawn().await;
+    let cluster = app.cluster().await;
+    let (org, token) = provider(&app).await;
+    let topic = format!("{}.trades", unique("it"));
+    let stream = draft(
+        &app,
+        &token,
+        org,
+        cluster,
+        &topic,
+        json!({ "descriptionMarkdown": "# Trades\n\n<script>alert(1)</script>\n\nEvery **fill** <img src=x onerror=alert(2)> and [a link](javascript:alert(3)).\n\n<a href=\"javascript:alert(4)\">raw</a>" }),
+    )
+    .await;
+    let id = stream["id"].as_str().expect("id").to_owned();
+    assert_eq!(stream["status"], "DRAFT");
+    let html = stream["descriptionHtml"].as_str().expect("html");
+    assert!(
+        html.contains("<h1>Trades</h1>") && html.contains("<strong>fill</strong>"),
+        "{html}"
+    );
+    for bad in ["<script", "alert(1)", "onerror", "href=\"javascript"] {
+        assert!(!html.contains(bad), "{bad} in {html}");
+    }
+
+    // Publishing too early says what is missing.
+    let publish = "mutation($id: UUID!) { publishStream(id: $id) { status publishedAt } }";
+    let r = app.graphql_as(&token, publish, json!({ "id": id })).await;
+    assert_eq!(code(&r), Some("VALIDATION"));
+    let message = r["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("a topic")
+            && message.contains("a value schema")
+            && message.contains("a plan"),
+        "{message}"
+    );
+
+    // The topic is created on the broker with the requested settings.
+    let r = app
+        .graphql_as(
+            &token,
+            "mutation($id: UUID!) { provisionStreamTopic(id: $id, input: { partitions: 3, retentionMs: 86400000, cleanupPolicy: \"delete\" }) { topicInfo { mode partitions retentionMs cleanupPolicy provisionedAt } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let info = &ok(&r)["provisionStreamTopic"]["topicInfo"];
+    assert_eq!(info["mode"], "created");
+    assert_eq!(info["partitions"], 3);
+    let described = kafka_admin()
+        .describe_topic(&TopicName::parse(topic.clone()).expect("topic"))
+        .await
+        .expect("describe")
+        .expect("topic exists");
+    assert_eq!(described.partitions, 3);
+    assert_eq!(
+        described.configs.get("retention.ms").map(String::as_str),
+        Some("86400000")
+    );
+
+    // Schemas: v1, an incompatible candidate (refused, typed, with reasons), a compatible v2.
+    let register = "mutation($input: RegisterSchemaInput!) { registerStreamSchema(input: $input) { created schema { version id subject } stream { valueSchemaType schemaFields } } }";
+    let schema = |s: &str| json!({ "input": { "streamId": id, "role": "VALUE", "schemaType": "AVRO", "schema": s } });
+    let r = app.graphql_as(&token, register, schema(AVRO_V1)).await;
+    let v1 = &ok(&r)["registerStreamSchema"];
+    assert_eq!(v1["schema"]["version"], 1);
+    assert_eq!(v1["schema"]["subject"], format!("{topic}-value"));
+    assert_eq!(v1["stream"]["valueSchemaType"], "AVRO");
+    assert!(
+        v1["stream"]["schemaFields"]
+            .as_array()
+            .expect("fields")
+            .iter()
+            .any(|f| f == "customer_email")
+    );
+    let r = app.graphql_as(&token, register, schema(AVRO_V1)).await;
+    assert_eq!(
+        ok(&r)["registerStreamSchema"]["created"],
+        false,
+        "same schema again is not a change"
+    );
+    let check = "mutation($input: RegisterSchemaInput!) { checkStreamSchema(input: $input) { isCompatible messages } }";
+    let r = app.graphql_as(&token, check, schema(AVRO_BAD)).await;
+    assert_eq!(ok(&r)["checkStreamSchema"]["isCompatible"], false);
+    let r = app.graphql_as(&token, register, schema(AVRO_BAD)).await;
+    assert_eq!(code(&r), Some("INCOMPATIBLE_SCHEMA"), "{r}");
+    assert!(
+        r["errors"][0]["extensions"]["reasons"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty()),
+        "{r}"
+    );
+    let r = app.graphql_as(&token, register, schema("{ not avro")).await;
+    assert_eq!(code(&r), Some("VALIDATION"));
+    assert_eq!(r["errors"][0]["extensions"]["field"], "schema");
+    let r = app.graphql_as(&token, register, schema(AVRO_V2)).await;
+    assert_eq!(ok(&r)["registerStreamSchema"]["schema"]["version"], 2);
+
+    // Contract with a PII field, a plan, then publish.
+    let r = app
+        .graphql_as(
+            &token,
+            "mutation($id: UUID!) { setStreamContract(id: $id, input: { compatibility: \"FULL\", freshnessSloSeconds: 5, throughputSloPerSec: 100, replayWindowHours: 24, fieldClassifications: [{ path: \"customer_email\", classification: \"pii\" }], terms: \"Internal use\" }) { contract { compatibility fieldClassifications { path classification } } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        ok(&r)["setStreamContract"]["contract"]["compatibility"],
+        "FULL"
+    );
+    let r = app
+        .graphql_as(
+            &token,
+            "mutation($input: PlanInput!) { createPlan(input: $input) { id pricingModel unitPriceMinor currency } }",
+            json!({ "input": { "streamId": id, "name": "Metered", "pricingModel": "usage", "unitPriceMinor": 250, "currency": "eur" } }),
+        )
+        .await;
+    assert_eq!(ok(&r)["createPlan"]["unitPriceMinor"], 250);
+    let r = app.graphql_as(&token, publish, json!({ "id": id })).await;
+    assert_eq!(ok(&r)["publishStream"]["status"], "PUBLISHED");
+
+    // Anyone sees it now: schema history with a diff, plans, contract.
+    let page = "query($id: UUID!) { stream(id: $id) { status plans { name } schemaVersions(role: VALUE) { version pretty } schemaDiff(role: VALUE, fromVersion: 1, toVersion: 2) { unified } } }";
+    let r = app.graphql(page, json!({ "id": id })).await;
+    let s = &ok(&r)["stream"];
+    assert_eq!(s["schemaVersions"].as_array().map(Vec::len), Some(2));
+    let diff = s["schemaDiff"]["unified"].as_str().expect("diff");
+    assert!(
+        diff.lines()
+            .any(|l| l.starts_with('+') && l.contains("venue")),
+        "{diff}"
+    );
+
+    // Deprecate, then retire: gone from the public page.
+    let r = app
+        .graphql_as(&token, "mutation($id: UUID!) { deprecateStream(id: $id, message: \"Use trades v2\") { status deprecationMessage } }", json!({ "id": id }))
+        .await;
+    assert_eq!(ok(&r)["deprecateStream"]["status"], "DEPRECATED");
+    let r = app
+        .graphql_as(
+            &token,
+            "mutation($id: UUID!) { retireStream(id: $id) { status } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(ok(&r)["retireStream"]["status"], "RETIRED");
+    let r = app.graphql(page, json!({ "id": id })).await;
+    assert_eq!(code(&r), Some("NOT_FOUND"));
+    let r = app
+        .graphql_as(
+            &token,
+            "mutation($id: UUID!) { updateStream(id: $id, input: { name: \"x\" }) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(code(&r), Some("CONFLICT"));
+
+    // Every accepted change reached `tributary.events`, keyed by the stream, in order.
+    let expected = [
+        "stream.created",
+        "stream.topic_provisioned",
+        "stream.schema_changed",
+        "stream.schema_changed",
+        "stream.contract_changed",
+        "plan.created",
+        "stream.published",
+        "stream.deprecated",
+        "stream.retired",
+    ];
+    let events = app.events_of(&id, expected.len()).await;
+    let types: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(types, expected, "{events:#?}");
+    let ids: Vec<i64> = events.iter().filter_map(|e| e["id"].as_i64()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    assert_eq!(events[3]["payload"]["version"], 2);
+    // The envelope schema is registered, and its id is what each message carries.
+    let mut conn = app.pool.acquire().await.expect("conn");
+    let registered = tributary_registry::latest(&mut conn, "tributary.events-value")
+        .await
+        .expect("envelope schema");
+    assert!(events.iter().all(|e| e["_schemaId"] == registered.id));
+}
+
+#[tokio::test]
+async fn bad_stream_input_is_refused_and_leaves_nothing_behind() {
+    let app = TestApp::spawn().await;
+    let cluster = app.cluster().await;
+    let (org, token) = provider(&app).await;
+    let (_, other_token) = provider(&app).await;
+    let create = |topic: &str| json!({ "input": { "organizationId": org, "clusterId": cluster, "name": "S", "topic": topic } });
+
+    for topic in [
+        "bad topic!",
+        "__consumer_offsets",
+        "tributary.events",
+        "",
+        &"x".repeat(250),
+    ] {
+        let r = app.graphql_as(&token, CREATE, create(topic)).await;
+        assert_eq!(code(&r), Some("VALIDATION"), "{topic}: {r}");
+        assert_eq!(r["errors"][0]["extensions"]["field"], "topic");
+    }
+    for (field, value) in [
+        ("category", json!("gossip")),
+        ("tags", json!(["<b>"])),
+        ("name", json!("")),
+    ] {
+        let mut input = create(&unique("t.v"));
+        input["input"][field] = value;
+        let r = app.graphql_as(&token, CREATE, input).await;
+        assert_eq!(code(&r), Some("VALIDATION"), "{field}: {r}");
+    }
+    let huge = "x".repeat(200_001);
+    let r = app.graphql_as(&token, CREATE, json!({ "input": { "organizationId": org, "clusterId": cluster, "name": "S", "topic": "t.huge", "descriptionMarkdown": huge } })).await;
+    assert!(code(&r).is_some(), "{r}");
+    let streams: i64 = sqlx::query_scalar("select count(*) from streams")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(streams, 0, "refused input left rows behind");
+
+    // One listing per topic.
+    let topic = format!("{}.owned", unique("it"));
+    let first = draft(&app, &token, org, cluster, &topic, json!({})).await;
+    let r = app.graphql_as(&token, CREATE, json!({ "input": { "organizationId": org, "clusterId": cluster, "name": "Again", "slug": "again", "topic": topic } })).await;
+    assert_eq!(code(&r), Some("CONFLICT"), "{r}");
+
+    // Another org's stream does not exist for the caller.
+    let id = first["id"].as_str().expect("id");
+    for doc in [
+        "mutation($id: UUID!) { updateStream(id: $id, input: { name: \"mine\" }) { id } }",
+        "mutation($id: UUID!) { publishStream(id: $id) { id } }",
+        "mutation($id: UUID!) { deleteDraftStream(id: $id) }",
+        "query($id: UUID!) { stream(id: $id) { id } }",
+    ] {
+        let r = app.graphql_as(&other_token, doc, json!({ "id": id })).await;
+        assert_eq!(code(&r), Some("NOT_FOUND"), "{doc}: {r}");
+    }
+
+    // A topic that exists on the broker already cannot be created again, nor adopted without a
+    // grant; the stream stays unprovisioned.
+    let existing = format!("{}.existing", unique("it"));
+    kafka_admin()
+        .ensure_topic(&tributary_provisioning::TopicSpec {
+            name: TopicName::parse(existing.clone()).expect("topic"),
+            partitions: 1,
+            replication_factor: 1,
+            configs: vec![],
+        })
+        .await
+        .expect("topic");
+    let squat = draft(
+        &app,
+        &token,
+        org,
+        cluster,
+        &existing,
+        json!({ "slug": "squat" }),
+    )
+    .await;
+    let provision = "mutation($id: UUID!, $adopt: Boolean!) { provisionStreamTopic(id: $id, input: { adopt: $adopt }) { topicInfo { mode } } }";
+    let r = app
+        .graphql_as(
+            &token,
+            provision,
+            json!({ "id": squat["id"], "adopt": false }),
+        )
+        .await;
+    assert_eq!(code(&r), Some("CONFLICT"), "{r}");
+    let r = app
+        .graphql_as(
+            &token,
+            provision,
+            json!({ "id": squat["id"], "adopt": true }),
+        )
+        .await;
+    assert_eq!(code(&r), Some("FORBIDDEN"), "{r}");
+    let provisioned: Option<String> =
+        sqlx::query_scalar("select topic_mode from streams where id = $1::uuid")
+            .bind(squat["id"].as_str())
+            .fetch_one(&app.pool)
+            .await
+            .expect("row");
+    assert_eq!(provisioned, None);
+    // With a grant from the operator it can be adopted.
+    let op = operator(&app).await;
+    let r = app
+        .graphql_as(&op, "mutation($c: UUID!, $o: UUID!, $p: String!) { grantTopicPrefix(clusterId: $c, organizationId: $o, prefix: $p) }", json!({ "c": cluster, "o": org, "p": existing.split('.').next() }))
+        .await;
+    ok(&r);
+    let r = app
+        .graphql_as(
+            &token,
+            provision,
+            json!({ "id": squat["id"], "adopt": true }),
+        )
+        .await;
+    assert_eq!(
+        ok(&r)["provisionStreamTopic"]["topicInfo"]["mode"],
+        "adopted"
+    );
+
+    // An invalid schema registers nothing.
+    let r = app
+        .graphql_as(&token, "mutation($input: RegisterSchemaInput!) { registerStreamSchema(input: $input) { created } }", json!({ "input": { "streamId": id, "role": "VALUE", "schemaType": "JSON", "schema": "{\"type\": 12}" } }))
+        .await;
+    assert_eq!(code(&r), Some("VALIDATION"), "{r}");
+    let versions: i64 =
+        sqlx::query_scalar("select count(*) from registry_versions where subject = $1")
+            .bind(format!("{topic}-value"))
+            .fetch_one(&app.pool)
+            .await
+            .expect("count");
+    assert_eq!(versions, 0);
+
+    // Deleting a draft removes its created topic and its subjects.
+    let r = app.graphql_as(&token, "mutation($id: UUID!) { provisionStreamTopic(id: $id, input: { partitions: 1 }) { id } }", json!({ "id": id })).await;
+    ok(&r);
+    let r = app
+        .graphql_as(&token, "mutation($input: RegisterSchemaInput!) { registerStreamSchema(input: $input) { created } }", json!({ "input": { "streamId": id, "role": "VALUE", "schemaType": "AVRO", "schema": AVRO_V1 } }))
+        .await;
+    ok(&r);
+    let r = app
+        .graphql_as(
+            &token,
+            "mutation($id: UUID!) { deleteDraftStream(id: $id) }",
+            json!({ "id": id }),
+        )
+        .await;
+    ok(&r);
+    let gone = kafka_admin()
+        .describe_topic(&TopicName::parse(topic.clone()).expect("topic"))
+        .await
+        .expect("describe");
+    assert!(gone.is_none(), "topic still on the broker");
+    let subjects: i64 =
+        sqlx::query_scalar("select count(*) from registry_subjects where name like $1")
+            .bind(format!("{topic}-%"))
+            .fetch_one(&app.pool)
+            .await
+            .expect("count");
+    assert_eq!(subjects, 0);
+}
+
+#[tokio::test]
+async fn catalog_search_is_typo_tolerant_faceted_and_respects_visibility() {
+    let app = TestApp::spawn().await;
+    let cluster = app.cluster().await;
+    let (org, token) = provider(&app).await;
+    let (viewer_org, viewer_token) = provider(&app).await;
+    let viewer_slug: String = sqlx::query_scalar("select slug from organizations where id = $1")
+        .bind(viewer_org)
+        .fetch_one(&app.pool)
+        .await
+        .expect("slug");
+    let base = unique("cat");
+    let weather = published(&app, &token, org, cluster, &format!("{base}.weather"), json!({ "name": "Weather observations", "category": "weather", "tags": ["sensors", "cities"] }), json!({})).await;
+    published(
+        &app,
+        &token,
+        org,
+        cluster,
+        &format!("{base}.fx"),
+        json!({ "name": "FX rates", "category": "finance", "tags": ["fx", "cities"] }),
+        json!({ "pricingModel": "flat", "flatFeeMinor": 4900 }),
+    )
+    .await;
+    let private = published(&app, &token, org, cluster, &format!("{base}.private"), json!({ "name": "Private ticks", "slug": "private-ticks", "category": "finance", "visibility": "PRIVATE" }), json!({})).await;
+    published(&app, &token, org, cluster, &format!("{base}.unlisted"), json!({ "name": "Unlisted ticks", "slug": "unlisted-ticks", "category": "finance", "visibility": "UNLISTED" }), json!({})).await;
+
+    let search = "query($q: String, $f: CatalogFilter, $sort: CatalogSort) { catalogSearch(query: $q, filter: $f, sort: $sort, first: 10) { totalCount facets { name values { value count } } edges { node { id name } } } }";
+    // Accepts a whole response or its `data`.
+    let names = |r: &Value| -> Vec<String> {
+        let r = if r["data"].is_null() { r } else { &r["data"] };
+        r["catalogSearch"]["edges"]
+            .as_array()
+            .map(|e| {
+                e.iter()
+                    .filter_map(|n| n["node"]["name"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // A typo still finds it; so does a schema field name.
+    let r = app.graphql(search, json!({ "q": "wether" })).await;
+    assert_eq!(
+        names(ok(&r)).first().map(String::as_str),
+        Some("Weather observations"),
+        "{r}"
+    );
+    let r = app.graphql(search, json!({ "q": "customer_email" })).await;
+    assert_eq!(ok(&r)["catalogSearch"]["totalCount"], 2, "{r}");
+    // Facets count the matching set; filters narrow it.
+    let r = app
+        .graphql(search, json!({ "q": null, "sort": "NAME" }))
+        .await;
+    let data = &ok(&r)["catalogSearch"];
+    assert_eq!(
+        data["totalCount"], 2,
+        "anonymous sees public streams only: {r}"
+    );
+    assert_eq!(names(&r), vec!["FX rates", "Weather observations"]);
+    let facet = |name: &str, value: &str| -> i64 {
+        data["facets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["name"] == name)
+            .flat_map(|f| f["values"].as_array().cloned().unwrap_or_default())
+            .find(|v| v["value"] == value)
+            .and_then(|v| v["count"].as_i64())
+            .unwrap_or(0)
+    };
+    assert_eq!(facet("tag", "cities"), 2);
+    assert_eq!(facet("category", "weather"), 1);
+    assert_eq!(facet("price", "free"), 1);
+    assert_eq!(facet("price", "paid"), 1);
+    assert_eq!(facet("schemaType", "AVRO"), 2);
+    let r = app
+        .graphql(search, json!({ "f": { "categories": ["weather"] } }))
+        .await;
+    assert_eq!(names(ok(&r)), vec!["Weather observations"]);
+    let r = app.graphql(search, json!({ "f": { "free": false } })).await;
+    assert_eq!(names(ok(&r)), vec!["FX rates"]);
+    let r = app
+        .graphql(search, json!({ "f": { "tags": ["cities", "fx"] } }))
+        .await;
+    assert_eq!(names(ok(&r)), vec!["FX rates"]);
+
+    // Private: invisible until the provider invites the viewer's org; unlisted: by link only.
+    let by_id = "query($id: UUID!) { stream(id: $id) { name } }";
+    let r = app
+        .graphql_as(&viewer_token, by_id, json!({ "id": private }))
+        .await;
+    assert_eq!(code(&r), Some("NOT_FOUND"));
+    let r = app
+        .graphql_as(&token, "mutation($id: UUID!, $org: String!) { grantStreamAccess(streamId: $id, organizationSlug: $org) { id } }", json!({ "id": private, "org": viewer_slug }))
+        .await;
+    ok(&r);
+    let r = app
+        .graphql_as(&viewer_token, by_id, json!({ "id": private }))
+        .await;
+    assert_eq!(ok(&r)["stream"]["name"], "Private ticks");
+    let r = app
+        .graphql_as(&viewer_token, search, json!({ "q": "ticks" }))
+        .await;
+    assert_eq!(
+        names(ok(&r)),
+        vec!["Private ticks"],
+        "unlisted is not listed, private is for the invited"
+    );
+    let provider_slug: String = sqlx::query_scalar("select slug from organizations where id = $1")
+        .bind(org)
+        .fetch_one(&app.pool)
+        .await
+        .expect("slug");
+    let r = app
+        .graphql(
+            "query($p: String!) { stream(providerSlug: $p, slug: \"unlisted-ticks\") { name } }",
+            json!({ "p": provider_slug }),
+        )
+        .await;
+    assert_eq!(ok(&r)["stream"]["name"], "Unlisted ticks");
+
+    // Bad search input is typed.
+    let r = app.graphql(search, json!({ "q": "x".repeat(201) })).await;
+    assert_eq!(code(&r), Some("VALIDATION"));
+    let r = app
+        .graphql("{ catalogSearch(first: 101) { totalCount } }", json!({}))
+        .await;
+    assert!(code(&r).is_some(), "{r}");
+    let r = app
+        .graphql(
+            "{ catalogSearch(after: \"bogus\") { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&r), Some("VALIDATION"));
+    // Pagination: page 2 continues where page 1 stopped.
+    let page = "query($after: String) { catalogSearch(first: 1, after: $after, sort: NAME) { pageInfo { hasNextPage endCursor } edges { node { name } } } }";
+    let r = app.graphql(page, json!({ "after": null })).await;
+    let cursor = ok(&r)["catalogSearch"]["pageInfo"]["endCursor"].clone();
+    assert_eq!(r["data"]["catalogSearch"]["pageInfo"]["hasNextPage"], true);
+    let r = app.graphql(page, json!({ "after": cursor })).await;
+    assert_eq!(
+        ok(&r)["catalogSearch"]["edges"][0]["node"]["name"],
+        "Weather observations"
+    );
+    let _ = weather;
+}
+
+#[tokio::test]
+async fn samples_are_decoded_with_the_registry_and_pii_is_redacted() {
+    let app = TestApp::spawn().await;
+    let cluster = app.cluster().await;
+    let (org, token) = provider(&app).await;
+    let topic = format!("{}.samples", unique("it"));
+    let id = published(&app, &token, org, cluster, &topic, json!({}), json!({})).await;
+    ok(&app
+        .graphql_as(
+            &token,
+            "mutation($id: UUID!) { setStreamContract(id: $id, input: { compatibility: \"BACKWARD\", fieldClassifications: [{ path: \"customer_email\", classification: \"pii\" }] }) { id } }",
+            json!({ "id": id }),
+        )
+        .await);
+    // Avro datums framed as a Confluent serializer writes them.
+    let mut conn = app.pool.acquire().await.expect("conn");
+    let schema_id = tributary_registry::latest(&mut conn, &format!("{topic}-value"))
+        .await
+        .expect("schema")
+        .id;
+    let avro = apache_avro::Schema::parse_str(AVRO_V1).expect("schema");
+    let producer: rdkafka::producer::FutureProducer = tributary_tests::kafka_config()
+        .client_config()
+        .create()
+        .expect("producer");
+    for i in 0..3 {
+        let record = apache_avro::types::Value::Record(vec![
+            (
+                "trade_id".into(),
+                apache_avro::types::Value::String(format!("t-{i}")),
+            ),
+            (
+                "price_minor".into(),
+                apache_avro::types::Value::Long(100 + i),
+            ),
+            (
+                "customer_email".into(),
+                apache_avro::types::Value::String("ada@example.com".into()),
+            ),
+        ]);
+        let mut payload = vec![0u8];
+        payload.extend_from_slice(&schema_id.to_be_bytes());
+        payload.extend(
+            apache_avro::writer::datum::GenericDatumWriter::builder(&avro)
+                .build()
+                .expect("writer")
+                .write_value_to_vec(record)
+                .expect("encode"),
+        );
+        producer
+            .send(
+                rdkafka::producer::FutureRecord::<str, [u8]>::to(&topic)
+                    .key("k")
+                    .payload(&payload),
+                Duration::from_secs(10),
+            )
+            .await
+            .expect("delivered");
+    }
+    let r = app
+        .graphql(
+            "query($id: UUID!) { stream(id: $id) { samples(limit: 5) { offset value key } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let samples = ok(&r)["stream"]["samples"]
+        .as_array()
+        .cloned()
+        .expect("samples");
+    assert_eq!(samples.len(), 3, "{r}");
+    for s in &samples {
+        assert_eq!(s["value"]["customer_email"], "[redacted]", "{s}");
+        assert!(
+            s["value"]["trade_id"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("t-")),
+            "{s}"
+        );
+        assert_eq!(s["key"], "k");
+    }
+    let r = app
+        .graphql(
+            "query($id: UUID!) { stream(id: $id) { samples(limit: 500) { offset } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(code(&r), Some("VALIDATION"));
+}
+
+#[tokio::test]
+async fn the_relay_loses_nothing_across_crashes_and_keeps_order_per_aggregate() {
+    let (_db, pool) = tributary_tests::TestDb::migrated().await;
+    let aggregates: Vec<String> = (0..4).map(|_| Uuid::new_v4().to_string()).collect();
+    let mut tx = pool.begin().await.expect("tx");
+    for seq in 0..60 {
+        let aggregate = &aggregates[seq % aggregates.len()];
+        tributary_db::outbox::enqueue(
+            &mut tx,
+            "test",
+            aggregate,
+            "test.happened",
+            json!({ "seq": seq }),
+        )
+        .await
+        .expect("enqueue");
+    }
+    tributary_db::outbox::enqueue_mail(
+        &mut tx,
+        "someone@example.com",
+        "secret link",
+        "https://x/verify?token=SECRET",
+    )
+    .await
+    .expect("mail");
+    tx.commit().await.expect("commit");
+
+    let relay = std::sync::Arc::new(
+        tributary_server::relay::Relay::new(
+            pool.clone(),
+            &tributary_tests::kafka_config(),
+            Duration::from_secs(10),
+        )
+        .await
+        .expect("relay"),
+    );
+    // Kill the relay mid-batch several times (dropping its task drops the open transaction,
+    // exactly what a crashed process does), then let it finish.
+    for delay_ms in [1u64, 3, 7, 15] {
+        let r = relay.clone();
+        let task = tokio::spawn(async move { r.relay_batch().await });
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+        task.abort();
+        let _ = task.await;
+    }
+    for _ in 0..20 {
+        if relay.relay_batch().await.expect("batch") == Some(0) {
+            break;
+        }
+    }
+    let left: i64 = sqlx::query_scalar("select count(*) from outbox where published_at is null")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(left, 0);
+
+    for aggregate in &aggregates {
+        let events = tributary_tests::events_of(aggregate, 15, Duration::from_secs(30)).await;
+        let mut seen: Vec<i64> = Vec::new();
+        for e in &events {
+            assert_ne!(e["type"], "mail.requested");
+            let seq = e["payload"]["seq"].as_i64().expect("seq");
+            if !seen.contains(&seq) {
+                seen.push(seq);
+            }
+        }
+        assert_eq!(seen.len(), 15, "{aggregate}: {seen:?}");
+        assert!(
+            seen.windows(2).all(|w| w[0] < w[1]),
+            "out of order for {aggregate}: {seen:?}"
+        );
+    }
+    // The mail row (secret link inside) was never put on the bus.
+    let mail_events =
+        tributary_tests::events_of("someone@example.com", 1, Duration::from_secs(3)).await;
+    assert!(mail_events.is_empty());
+}
