@@ -897,3 +897,72 @@ async fn the_relay_loses_nothing_across_crashes_and_keeps_order_per_aggregate() 
         tributary_tests::events_of("someone@example.com", 1, Duration::from_secs(3)).await;
     assert!(mail_events.is_empty());
 }
+
+#[tokio::test]
+async fn versions_registered_through_the_registry_api_update_the_stream_and_notify() {
+    let app = TestApp::spawn().await;
+    let cluster = app.cluster().await;
+    let (org, token) = provider(&app).await;
+    let topic = format!("{}.rest", unique("it"));
+    let stream = draft(&app, &token, org, cluster, &topic, json!({})).await;
+    let id = stream["id"].as_str().expect("id").to_owned();
+    let r = app
+        .graphql_as(
+            &token,
+            "mutation($org: UUID!) { createApiToken(input: { organizationId: $org, name: \"ci\", scopes: [READ, WRITE] }) { secret } }",
+            json!({ "org": org }),
+        )
+        .await;
+    let secret = ok(&r)["createApiToken"]["secret"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
+    // What a serializer with auto.register.schemas sends, with Confluent-style basic auth.
+    let schema = r#"{"type":"object","properties":{"order_id":{"type":"string"},"shipping_zip":{"type":"string"}}}"#;
+    let response = app
+        .http
+        .post(app.url(&format!("/registry/subjects/{topic}-value/versions")))
+        .basic_auth("token", Some(&secret))
+        .header("content-type", "application/vnd.schemaregistry.v1+json")
+        .json(&json!({ "schemaType": "JSON", "schema": schema }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 200);
+    let r = app
+        .graphql_as(&token, "query($id: UUID!) { stream(id: $id) { valueSchemaType schemaFields schemaVersions(role: VALUE) { version } } }", json!({ "id": id }))
+        .await;
+    let s = &ok(&r)["stream"];
+    assert_eq!(s["valueSchemaType"], "JSON");
+    assert!(
+        s["schemaFields"]
+            .as_array()
+            .expect("fields")
+            .iter()
+            .any(|f| f == "shipping_zip"),
+        "{s}"
+    );
+    let events = app.events_of(&id, 2).await;
+    let changed = events
+        .iter()
+        .find(|e| e["type"] == "stream.schema_changed")
+        .expect("schema event");
+    assert_eq!(changed["payload"]["via"], "registry");
+    assert_eq!(changed["payload"]["version"], 1);
+    // The same schema again is no change: no second event, same version.
+    let again = app
+        .http
+        .post(app.url(&format!("/registry/subjects/{topic}-value/versions")))
+        .basic_auth("token", Some(&secret))
+        .json(&json!({ "schemaType": "JSON", "schema": schema }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(again.status(), 200);
+    let changes: i64 = sqlx::query_scalar("select count(*) from outbox where aggregate_id = $1 and event_type = 'stream.schema_changed'")
+        .bind(&id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(changes, 1);
+}

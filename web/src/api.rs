@@ -717,8 +717,10 @@ pub async fn load_audit_log(
 
 // ------------------------------------------------------------------------------------ streams
 
-/// What the catalog page searches for; everything lives in the URL.
+/// What the catalog page searches for; everything lives in the URL. Every field may be absent
+/// (server functions send form encoding, which writes no key for an empty list).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CatalogParams {
     pub q: String,
     pub categories: Vec<String>,

@@ -66,6 +66,7 @@ pub fn router(state: AppState) -> Router {
             tributary_registry::router(
                 state.pool.clone(),
                 std::sync::Arc::new(registry_auth::ApiRegistryAuth::new(state.identity.clone())),
+                std::sync::Arc::new(registry_auth::CatalogHooks::new(state.catalog.clone())),
             ),
         )
         // Streamed bodies are cut at the limit; declared lengths are refused up front with JSON.

@@ -154,3 +154,36 @@ impl RegistryAuth for ApiRegistryAuth {
         Box::pin(self.resolve(headers))
     }
 }
+
+/// Keeps streams in step with versions registered through the REST API.
+pub struct CatalogHooks {
+    catalog: tributary_catalog::Catalog,
+}
+
+impl CatalogHooks {
+    pub fn new(catalog: tributary_catalog::Catalog) -> Self {
+        Self { catalog }
+    }
+}
+
+impl tributary_registry::RegistryHooks for CatalogHooks {
+    fn version_registered<'a>(
+        &'a self,
+        conn: &'a mut sqlx::PgConnection,
+        subject: &'a str,
+        version: i32,
+    ) -> Pin<Box<dyn Future<Output = Result<(), tributary_registry::RegistryError>> + Send + 'a>>
+    {
+        Box::pin(async move {
+            self.catalog
+                .schema_registered_via_registry(conn, subject, version)
+                .await
+                .map_err(|e| match e {
+                    tributary_catalog::CatalogError::Database(e) => {
+                        tributary_registry::RegistryError::Database(e)
+                    }
+                    other => tributary_registry::RegistryError::Conflict(other.to_string()),
+                })
+        })
+    }
+}

@@ -205,6 +205,92 @@ impl Catalog {
         Ok((after, SchemaVersionView::from(current), created))
     }
 
+    /// A version registered through the registry's REST API (a serializer with
+    /// `auto.register.schemas`, a CI pipeline): if the subject is a stream's, the stream's schema
+    /// type and search fields follow, and subscribers get `stream.schema_changed` like for
+    /// changes made through GraphQL. Runs in the registering transaction.
+    pub async fn schema_registered_via_registry(
+        &self,
+        conn: &mut PgConnection,
+        subject: &str,
+        version: i32,
+    ) -> Result<(), CatalogError> {
+        let (topic, key) = match (subject.strip_suffix("-key"), subject.strip_suffix("-value")) {
+            (Some(topic), _) => (topic, true),
+            (_, Some(topic)) => (topic, false),
+            _ => return Ok(()),
+        };
+        let Some(info) = registry::subject_info(conn, subject)
+            .await
+            .map_err(schema_error)?
+        else {
+            return Ok(());
+        };
+        let Some(owner) = info.owner_org_id else {
+            return Ok(());
+        };
+        let id: Option<Uuid> = sqlx::query_scalar(
+            "select id from streams where topic = $1 and provider_org_id = $2 and status <> 'retired' for update",
+        )
+        .bind(topic)
+        .bind(owner)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(id) = id else {
+            return Ok(());
+        };
+        let stream = self.stream_row(conn, id, false).await?;
+        let current = registry::version(conn, subject, VersionSelector::Number(version))
+            .await
+            .map_err(schema_error)?;
+        let fields = self.current_fields(conn, &stream, key, &current).await?;
+        let column = if key {
+            "key_schema_type"
+        } else {
+            "value_schema_type"
+        };
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "update streams set {column} = $2, schema_fields = $3, updated_at = now() where id = $1"
+        )))
+        .bind(id)
+        .bind(current.schema_type.as_str())
+        .bind(&fields)
+        .execute(&mut *conn)
+        .await?;
+        let after = self.stream_row(conn, id, false).await?;
+        let payload = json!({
+            "subject": subject, "role": if key { "key" } else { "value" },
+            "version": current.version, "schemaId": current.id,
+            "schemaType": current.schema_type.as_str(), "compatibility": after.compatibility,
+            "via": "registry",
+        });
+        tributary_db::audit::record(
+            conn,
+            &tributary_db::audit::AuditActor::default(),
+            tributary_db::audit::AuditEntry {
+                org_id: Some(after.provider_org_id),
+                action: "stream.schema_changed",
+                target_type: "stream",
+                target_id: id.to_string(),
+                before: None,
+                after: Some(payload.clone()),
+            },
+        )
+        .await?;
+        let mut event = payload;
+        event["streamId"] = json!(id);
+        event["providerOrgId"] = json!(after.provider_org_id);
+        tributary_db::outbox::enqueue(
+            conn,
+            "stream",
+            &id.to_string(),
+            "stream.schema_changed",
+            event,
+        )
+        .await?;
+        Ok(())
+    }
+
     /// The union of the field names of the stream's current key and value schemas.
     async fn current_fields(
         &self,

@@ -38,6 +38,33 @@ pub trait RegistryAuth: Send + Sync {
     ) -> Pin<Box<dyn Future<Output = Result<Caller, AuthFailure>> + Send + 'a>>;
 }
 
+/// Reactions of the rest of the platform to changes made through the REST API, run inside the
+/// transaction that made them (so a refused reaction rolls the change back).
+pub trait RegistryHooks: Send + Sync {
+    /// A new version was registered under `subject` (not called when an identical schema was
+    /// registered again).
+    fn version_registered<'a>(
+        &'a self,
+        conn: &'a mut sqlx::PgConnection,
+        subject: &'a str,
+        version: i32,
+    ) -> Pin<Box<dyn Future<Output = Result<(), crate::RegistryError>> + Send + 'a>>;
+}
+
+/// Hooks that do nothing (a registry on its own).
+pub struct NoHooks;
+
+impl RegistryHooks for NoHooks {
+    fn version_registered<'a>(
+        &'a self,
+        _conn: &'a mut sqlx::PgConnection,
+        _subject: &'a str,
+        _version: i32,
+    ) -> Pin<Box<dyn Future<Output = Result<(), crate::RegistryError>> + Send + 'a>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
 impl Caller {
     /// Reads: the operator, the owner, anyone for public subjects, a principal for its topics'
     /// `-key`/`-value` subjects.

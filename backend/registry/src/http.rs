@@ -16,7 +16,7 @@ use sqlx::{PgConnection, PgPool};
 
 use crate::{
     AuthFailure, Caller, Level, MAX_SCHEMA_BYTES, Reference, RegistryAuth, RegistryError,
-    SchemaInput, SchemaType,
+    RegistryHooks, SchemaInput, SchemaType,
     store::{self, SubjectInfo, SubjectVersion, VersionSelector},
 };
 
@@ -26,11 +26,16 @@ const CONTENT_TYPE_V1: &str = "application/vnd.schemaregistry.v1+json";
 struct RegistryState {
     pool: PgPool,
     auth: Arc<dyn RegistryAuth>,
+    hooks: Arc<dyn RegistryHooks>,
 }
 
 /// The registry's routes (Confluent paths), to be nested at `/registry`. Generic over the outer
 /// router's state so it nests anywhere (`Router<()>` by default).
-pub fn router<S>(pool: PgPool, auth: Arc<dyn RegistryAuth>) -> Router<S>
+pub fn router<S>(
+    pool: PgPool,
+    auth: Arc<dyn RegistryAuth>,
+    hooks: Arc<dyn RegistryHooks>,
+) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
@@ -65,7 +70,7 @@ where
             "/compatibility/subjects/{subject}/versions/{version}",
             post(compatibility),
         )
-        .with_state(RegistryState { pool, auth })
+        .with_state(RegistryState { pool, auth, hooks })
 }
 
 /// An error as Confluent clients expect it: status plus `{error_code, message}`.
@@ -342,7 +347,17 @@ async fn register(
     let schema_type = input.schema_type;
     let mut tx = state.pool.begin().await?;
     writable(&mut tx, &caller, &subject).await?;
+    let before = store::latest(&mut tx, &subject)
+        .await
+        .ok()
+        .map(|v| v.version);
     let registered = store::register(&mut tx, &subject, input).await?;
+    if before.is_none_or(|b| b < registered.version) {
+        state
+            .hooks
+            .version_registered(&mut tx, &subject, registered.version)
+            .await?;
+    }
     let v = store::version(
         &mut tx,
         &subject,

@@ -15,7 +15,7 @@ mod schema;
 mod store;
 mod wire;
 
-pub use access::{AuthFailure, Caller, RegistryAuth};
+pub use access::{AuthFailure, Caller, NoHooks, RegistryAuth, RegistryHooks};
 pub use error::RegistryError;
 pub use http::router;
 pub use schema::{

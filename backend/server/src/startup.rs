@@ -105,7 +105,17 @@ pub fn router(state: AppState, site_root: &Path) -> Router {
     tributary_api::router(state)
         .merge(portal)
         .layer(CatchPanicLayer::new())
-        .layer(TraceLayer::new_for_http())
+        // Request spans at INFO, so an error logged while serving names its method and URI.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(
+                    tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::INFO),
+                )
+                .on_request(tower_http::trace::DefaultOnRequest::new().level(tracing::Level::DEBUG))
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new().level(tracing::Level::DEBUG),
+                ),
+        )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
