@@ -44,6 +44,9 @@ pub struct OrgSummary {
     pub name: String,
     pub slug: String,
     pub role: String,
+    /// The marketplace operator's organization (clusters, fees, moderation).
+    #[serde(default)]
+    pub is_operator: bool,
 }
 
 /// The signed-in person and their organizations (for the top bar and the org switcher).
@@ -226,9 +229,10 @@ pub async fn load_viewer() -> Result<Option<ViewerSummary>, ServerFnError> {
         name: String,
         slug: String,
         viewer_role: String,
+        is_operator: bool,
     }
     let result: Result<Data, FormError> = server::execute(
-        "{ viewer { user { displayName email } organizations { id name slug viewerRole } } }",
+        "{ viewer { user { displayName email } organizations { id name slug viewerRole isOperator } } }",
         serde_json::json!({}),
     )
     .await;
@@ -245,6 +249,7 @@ pub async fn load_viewer() -> Result<Option<ViewerSummary>, ServerFnError> {
                     name: o.name,
                     slug: o.slug,
                     role: o.viewer_role.to_lowercase(),
+                    is_operator: o.is_operator,
                 })
                 .collect(),
         })),
@@ -1782,4 +1787,263 @@ pub async fn publish_stream(
         leptos_axum::redirect(&format!("/streams/{provider_slug}/{slug}"));
     }
     Ok(result)
+}
+
+// ----------------------------------------------------------------------------------- operator
+
+/// A cluster's latest health check as the operator page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthView {
+    /// `unknown`, `healthy` or `unhealthy`.
+    pub status: String,
+    pub message: String,
+    /// "2026-11-27 11:20:05 UTC", when it was checked.
+    pub checked_at: Option<String>,
+    /// "3 minutes ago", relative to when the server answered.
+    pub checked_ago: Option<String>,
+    pub latency_ms: Option<i32>,
+    pub broker_count: Option<i32>,
+}
+
+/// A registered Kafka cluster (its SASL password is never readable).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterView {
+    pub id: String,
+    pub name: String,
+    pub region: String,
+    pub bootstrap_servers: String,
+    pub security_protocol: String,
+    pub sasl_username: String,
+    pub has_ca_bundle: bool,
+    /// `None`: the embedded registry.
+    pub schema_registry_url: Option<String>,
+    pub health: HealthView,
+}
+
+/// How long ago something happened, in words: "just now", "1 minute ago", "3 hours ago".
+pub fn time_ago(seconds: i64) -> String {
+    let plural = |n: i64, unit: &str| {
+        if n == 1 {
+            format!("1 {unit} ago")
+        } else {
+            format!("{n} {unit}s ago")
+        }
+    };
+    match seconds.max(0) {
+        s if s < 10 => "just now".to_owned(),
+        s if s < 60 => plural(s, "second"),
+        s if s < 3_600 => plural(s / 60, "minute"),
+        s if s < 86_400 => plural(s / 3_600, "hour"),
+        s => plural(s / 86_400, "day"),
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod cluster_wire {
+    use serde::Deserialize;
+
+    pub const CLUSTER_FIELDS: &str = "id name region bootstrapServers securityProtocol saslUsername hasCaBundle schemaRegistryUrl health { status message checkedAt latencyMs brokerCount }";
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Health {
+        pub status: String,
+        pub message: String,
+        pub checked_at: Option<String>,
+        pub latency_ms: Option<i32>,
+        pub broker_count: Option<i32>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Cluster {
+        pub id: String,
+        pub name: String,
+        pub region: String,
+        pub bootstrap_servers: String,
+        pub security_protocol: String,
+        pub sasl_username: String,
+        pub has_ca_bundle: bool,
+        pub schema_registry_url: Option<String>,
+        pub health: Health,
+    }
+
+    impl From<Health> for super::HealthView {
+        fn from(h: Health) -> Self {
+            let checked = h
+                .checked_at
+                .as_deref()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.with_timezone(&chrono::Utc));
+            Self {
+                status: h.status.to_lowercase(),
+                message: h.message,
+                checked_at: checked.map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
+                checked_ago: checked
+                    .map(|t| super::time_ago((chrono::Utc::now() - t).num_seconds())),
+                latency_ms: h.latency_ms,
+                broker_count: h.broker_count,
+            }
+        }
+    }
+
+    impl From<Cluster> for super::ClusterView {
+        fn from(c: Cluster) -> Self {
+            Self {
+                id: c.id,
+                name: c.name,
+                region: c.region,
+                bootstrap_servers: c.bootstrap_servers,
+                security_protocol: c.security_protocol,
+                sasl_username: c.sasl_username,
+                has_ca_bundle: c.has_ca_bundle,
+                schema_registry_url: c.schema_registry_url.filter(|u| !u.is_empty()),
+                health: c.health.into(),
+            }
+        }
+    }
+}
+
+/// Every registered cluster with its latest health check — for members of the operator's
+/// organization only (others get `FORBIDDEN`, so the page can explain).
+#[server]
+pub async fn load_clusters() -> Result<FormResult<Vec<ClusterView>>, ServerFnError> {
+    #[derive(Deserialize)]
+    struct Mine {
+        viewer: MyOrgs,
+    }
+    #[derive(Deserialize)]
+    struct MyOrgs {
+        user: Option<serde_json::Value>,
+        organizations: Vec<MyOrg>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct MyOrg {
+        is_operator: bool,
+    }
+    #[derive(Deserialize)]
+    struct Data {
+        clusters: Vec<cluster_wire::Cluster>,
+    }
+    let mine: Mine = match server::execute(
+        "{ viewer { user { email } organizations { isOperator } } }",
+        serde_json::json!({}),
+    )
+    .await
+    {
+        Ok(mine) => mine,
+        Err(e) => return Ok(Err(e)),
+    };
+    if mine.viewer.user.is_none() {
+        return Ok(Err(FormError {
+            code: "UNAUTHENTICATED".into(),
+            field: None,
+            message: "sign in first".into(),
+        }));
+    }
+    if !mine.viewer.organizations.iter().any(|o| o.is_operator) {
+        return Ok(Err(FormError {
+            code: "FORBIDDEN".into(),
+            field: None,
+            message: "Only the marketplace operator manages clusters".into(),
+        }));
+    }
+    let result: Result<Data, FormError> = server::execute(
+        &format!("{{ clusters {{ {} }} }}", cluster_wire::CLUSTER_FIELDS),
+        serde_json::json!({}),
+    )
+    .await;
+    Ok(result.map(|d| d.clusters.into_iter().map(Into::into).collect()))
+}
+
+/// Registers a cluster (operator); returns its name. The CA bundle is sent only for SASL_SSL.
+#[server]
+#[allow(clippy::too_many_arguments)]
+pub async fn register_cluster(
+    name: String,
+    region: String,
+    bootstrap_servers: String,
+    security_protocol: String,
+    sasl_username: String,
+    sasl_password: String,
+    ca_pem: String,
+    schema_registry_url: String,
+) -> Result<FormResult<String>, ServerFnError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Data {
+        register_cluster: Named,
+    }
+    #[derive(Deserialize)]
+    struct Named {
+        name: String,
+    }
+    let non_empty = |s: String| {
+        let trimmed = s.trim();
+        (!trimmed.is_empty()).then(|| trimmed.to_owned())
+    };
+    let ca_pem = non_empty(ca_pem).filter(|_| security_protocol == "SASL_SSL");
+    let result: Result<Data, FormError> = server::execute(
+        "mutation($input: ClusterInput!) { registerCluster(input: $input) { name } }",
+        serde_json::json!({ "input": {
+            "name": name,
+            "region": region,
+            "bootstrapServers": bootstrap_servers,
+            "securityProtocol": security_protocol,
+            "saslUsername": sasl_username,
+            "saslPassword": sasl_password,
+            "caPem": ca_pem,
+            "schemaRegistryUrl": non_empty(schema_registry_url),
+        } }),
+    )
+    .await;
+    Ok(result.map(|d| d.register_cluster.name))
+}
+
+/// Connects to the cluster now (operator) and returns the recorded outcome.
+#[server]
+pub async fn check_cluster_health(
+    cluster_id: String,
+) -> Result<FormResult<HealthView>, ServerFnError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Data {
+        check_cluster_health: Checked,
+    }
+    #[derive(Deserialize)]
+    struct Checked {
+        health: cluster_wire::Health,
+    }
+    let result: Result<Data, FormError> = server::execute(
+        "mutation($id: UUID!) { checkClusterHealth(id: $id) { health { status message checkedAt latencyMs brokerCount } } }",
+        serde_json::json!({ "id": cluster_id }),
+    )
+    .await;
+    Ok(result.map(|d| d.check_cluster_health.health.into()))
+}
+
+/// Removes a cluster (operator); `CONFLICT` while streams live on it.
+#[server]
+pub async fn delete_cluster(cluster_id: String) -> Result<FormResult<()>, ServerFnError> {
+    Ok(server::mutate(
+        "mutation($id: UUID!) { deleteCluster(id: $id) }",
+        serde_json::json!({ "id": cluster_id }),
+    )
+    .await)
+}
+
+#[cfg(test)]
+mod operator_tests {
+    use super::time_ago;
+
+    #[test]
+    fn time_ago_reads_as_words() {
+        assert_eq!(time_ago(-5), "just now");
+        assert_eq!(time_ago(3), "just now");
+        assert_eq!(time_ago(42), "42 seconds ago");
+        assert_eq!(time_ago(60), "1 minute ago");
+        assert_eq!(time_ago(7_300), "2 hours ago");
+        assert_eq!(time_ago(86_400 * 3), "3 days ago");
+    }
 }

@@ -110,7 +110,9 @@ pub fn AppShell(children: Children) -> impl IntoView {
                                 viewer
                                     .get()
                                     .and_then(|v| v.ok().flatten())
-                                    .map(|_| {
+                                    .map(|viewer| {
+                                        // Only members of the marketplace operator's organization run clusters.
+                                        let operator = viewer.organizations.iter().any(|o| o.is_operator);
                                         view! {
                                             <li>
                                                 <a href="/my-streams" id="nav-my-streams" aria-current=move || current("/my-streams")>
@@ -122,6 +124,16 @@ pub fn AppShell(children: Children) -> impl IntoView {
                                                     "Organization"
                                                 </a>
                                             </li>
+                                            {operator
+                                                .then(|| {
+                                                    view! {
+                                                        <li>
+                                                            <a href="/operator/clusters" id="nav-operator" aria-current=move || current("/operator")>
+                                                                "Operator"
+                                                            </a>
+                                                        </li>
+                                                    }
+                                                })}
                                         }
                                     })
                             }}
@@ -193,4 +205,38 @@ pub fn StatusBadge(status: String) -> impl IntoView {
         _ => "Unknown",
     };
     view! { <span class=class>{label}</span> }
+}
+
+/// A destructive action in two steps: the button reveals `children` (the confirming form, which
+/// says what will happen) and a Cancel button.
+#[component]
+pub fn ConfirmToggle(
+    label: &'static str,
+    trigger_class: &'static str,
+    children: ChildrenFn,
+) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    view! {
+        <Show
+            when=move || confirming.get()
+            fallback=move || {
+                view! {
+                    <button
+                        type="button"
+                        class=format!("button button-ghost button-small {trigger_class}")
+                        on:click=move |_| confirming.set(true)
+                    >
+                        {label}
+                    </button>
+                }
+            }
+        >
+            <span class="inline-form">
+                {children()}
+                <button type="button" class="button button-ghost button-small" on:click=move |_| confirming.set(false)>
+                    "Cancel"
+                </button>
+            </span>
+        </Show>
+    }
 }

@@ -65,6 +65,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/streams/:provider/:slug") view=pages::StreamPage ssr=SsrMode::Async />
                     <Route path=path!("/my-streams") view=pages::MyStreamsPage ssr=SsrMode::Async />
                     <Route path=path!("/my-streams/new") view=pages::PublishWizardPage ssr=SsrMode::Async />
+                    <Route path=path!("/operator/clusters") view=pages::OperatorClustersPage ssr=SsrMode::Async />
                 </Routes>
             </AppShell>
         </Router>
