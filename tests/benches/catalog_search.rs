@@ -31,12 +31,12 @@ fn workload() -> Vec<(Option<&'static str>, serde_json::Value)> {
     use serde_json::json;
     vec![
         (Some("weather"), json!({})),
-        (Some("wether stations"), json!({})),
+        (Some("wether berlin"), json!({})),
         (Some("payments"), json!({ "categories": ["finance"] })),
         (Some("customer_email"), json!({})),
         (Some("telemetry gps"), json!({})),
         (Some("ordrs"), json!({ "free": true })),
-        (Some("energy meter"), json!({ "schemaTypes": ["AVRO"] })),
+        (Some("live energy"), json!({ "schemaTypes": ["AVRO"] })),
         (None, json!({ "categories": ["mobility"], "tags": ["gps"] })),
         (None, json!({ "providers": ["provider-7"] })),
         (None, json!({})),
@@ -59,36 +59,79 @@ async fn seed(pool: &sqlx::PgPool) {
     .fetch_one(pool)
     .await
     .expect("cluster");
-    // Names, tags and fields drawn from small vocabularies, so searches hit realistic sets.
+    // Names, descriptions, tags and fields from realistic vocabularies: a word of a name is
+    // shared by about 1 % of the catalog, as in a real marketplace (not by a sixteenth of it).
+    let domains: Vec<&str> = "weather payments orders telemetry energy retail fleet stations trades quotes sensors clicks inventory shipments meter rates flights trains parking traffic air quality water grid solar wind tickets bookings reviews ratings prices auctions bids loans mortgages claims policies patients visits prescriptions labs devices logins alerts incidents vulnerabilities scans crypto equities futures options bonds forex commodities shipping containers ports vessels deliveries couriers rides scooters bikes charging batteries emissions noise footfall sales returns refunds subscriptions churn sessions searches impressions campaigns leads invoices salaries".split(' ').collect();
+    let qualifiers: Vec<&str> = "live hourly daily realtime raw enriched aggregated anonymised historical validated streaming regional global local premium basic detailed summarised curated open".split(' ').collect();
+    let cities: Vec<&str> = "amsterdam berlin paris london madrid rome vienna prague warsaw lisbon dublin oslo stockholm helsinki copenhagen brussels zurich geneva milan munich hamburg frankfurt lyon marseille barcelona valencia porto seville athens budapest bucharest sofia zagreb belgrade riga tallinn vilnius krakow gdansk rotterdam antwerp ghent utrecht eindhoven cologne dresden leipzig stuttgart nuremberg bologna turin naples florence venice glasgow edinburgh manchester liverpool leeds bristol cardiff belfast cork galway bergen gothenburg malmo aarhus tampere turku basel bern lausanne graz linz salzburg innsbruck brno ostrava bratislava kosice ljubljana split dubrovnik thessaloniki patras varna plovdiv cluj iasi timisoara debrecen szeged pecs lodz wroclaw poznan katowice lublin".split(' ').collect();
+    let tags: Vec<&str> = "gps eu us apac cards orders fx sensors cities b2b b2c realtime hourly iot mobile web pos ecommerce logistics health finance energy climate transport maritime aviation rail retail media security fraud pricing marketing crm erp hr telco satellite smartgrid wearables".split(' ').collect();
+    let prefixes = [
+        "customer", "order", "store", "device", "station", "vehicle", "account", "merchant",
+        "payment", "trip", "sensor", "user", "session", "product", "shipment",
+    ];
+    let suffixes = [
+        "id",
+        "email",
+        "name",
+        "ts",
+        "amount_minor",
+        "lat",
+        "lon",
+        "status",
+        "type",
+        "code",
+        "count",
+        "zip",
+        "country",
+        "currency",
+        "score",
+    ];
+    let fields: Vec<String> = prefixes
+        .iter()
+        .flat_map(|p| suffixes.iter().map(move |s| format!("{p}_{s}")))
+        .collect();
+    // A bulk load counts facets once at the end instead of row by row.
+    sqlx::query("alter table streams disable trigger streams_facet_counts")
+        .execute(pool)
+        .await
+        .expect("disable trigger");
     sqlx::query(
-        "with words as (select array['weather','payments','orders','telemetry','energy','retail','fleet','stations','trades','quotes','sensors','clicks','inventory','shipments','meter','rates'] w,
-                               array['finance','mobility','iot','retail','weather','energy','healthcare','logistics','media','security'] c,
-                               array['gps','eu','us','cards','orders','fx','sensors','cities','b2b','realtime','hourly','iot'] t,
-                               array['customer_email','order_id','amount_minor','lat','lon','speed','temp','station_id','merchant_id','sku','price','ts'] f)
-         insert into streams (provider_org_id, cluster_id, slug, name, summary, topic, status, visibility, category, tags,
+        "insert into streams (provider_org_id, cluster_id, slug, name, summary, topic, status, visibility, category, tags,
                               description_md, schema_fields, value_schema_type, pricing_models, topic_provisioned_at, published_at, provider_name)
-         select o.id, $1, 's-' || g, initcap(w[1 + g % 16]) || ' ' || w[1 + (g / 16) % 16] || ' ' || g,
-                'Generated stream ' || g || ' of ' || w[1 + g % 16] || ' data',
+         select o.id, $1, 's-' || g,
+                initcap($3[1 + g % 20]) || ' ' || $4[1 + (g / 20) % 80] || ' ' || initcap($5[1 + (g / 1600) % 100]),
+                initcap($4[1 + (g / 20) % 80]) || ' data from ' || initcap($5[1 + (g / 1600) % 100]) || ', ' || $3[1 + g % 20],
                 'bench.' || g, 'published',
                 case when g % 10 = 0 then 'unlisted' else 'public' end,
-                c[1 + g % 10], array[t[1 + g % 12], t[1 + (g / 12) % 12]],
-                'Every ' || w[1 + (g / 7) % 16] || ' event, with ' || w[1 + (g / 3) % 16] || ' details.',
-                array[f[1 + g % 12], f[1 + (g / 12) % 12], f[1 + (g / 144) % 12]],
+                (array['finance','mobility','iot','retail','weather','energy','healthcare','logistics','media','security'])[1 + g % 10],
+                array[$6[1 + g % 40], $6[1 + (g / 40) % 40]],
+                'Every ' || $4[1 + (g / 7) % 80] || ' event with ' || $4[1 + (g / 13) % 80] || ' context, published as it happens.',
+                array[$7[1 + g % 225], $7[1 + (g / 225) % 225], $7[1 + (g / 17) % 225]],
                 (array['AVRO','JSON','PROTOBUF'])[1 + g % 3],
                 case when g % 3 = 0 then array['free'] when g % 3 = 1 then array['usage'] else array['flat', 'free'] end,
                 now(), now() - (g || ' seconds')::interval, o.name
-           from generate_series(1, $2) g, words
+           from generate_series(1, $2) g
            join lateral (select id, name from organizations where slug = 'provider-' || (1 + g % 500)) o on true",
     )
     .bind(cluster)
     .bind(STREAMS)
+    .bind(&qualifiers)
+    .bind(&domains)
+    .bind(&cities)
+    .bind(&tags)
+    .bind(&fields)
     .execute(pool)
     .await
     .expect("streams");
-    sqlx::query("analyze streams")
+    sqlx::query("alter table streams enable trigger streams_facet_counts")
         .execute(pool)
         .await
-        .expect("analyze");
+        .expect("enable trigger");
+    sqlx::query("select catalog_facets_rebuild()")
+        .execute(pool)
+        .await
+        .expect("recount facets");
+    sqlx::query("analyze").execute(pool).await.expect("analyze");
     println!(
         "seeded {STREAMS} streams (500 providers) in {:.1} s",
         started.elapsed().as_secs_f64()

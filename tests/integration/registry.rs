@@ -1056,6 +1056,26 @@ async fn registry_authorization_follows_ownership() {
             .1,
         json!([1])
     );
+
+    // An operator member with the viewer role does not act as the operator.
+    let viewer = app.user(&format!("{}@op.test", unique("op-viewer"))).await;
+    sqlx::query(
+        "insert into memberships (org_id, user_id, role) select id, $1, 'viewer' from organizations where is_operator",
+    )
+    .bind(viewer)
+    .execute(&app.pool)
+    .await
+    .expect("operator viewer");
+    let viewer_jwt = app.token_for(viewer).await;
+    let refused = call(
+        app,
+        Auth::Bearer(&viewer_jwt),
+        Method::POST,
+        "/subjects/unclaimed-value/versions",
+        Some(avro(ORDER_V1)),
+    )
+    .await;
+    assert_eq!(refused.0, StatusCode::FORBIDDEN, "{}", refused.1);
 }
 
 #[tokio::test]

@@ -171,32 +171,14 @@ impl Catalog {
             .map_err(schema_error)?;
         let created = before.as_ref().is_none_or(|b| b.version < version);
         if created {
-            let fields = self.current_fields(&mut tx, &stream, key, &current).await?;
-            let column = if key {
-                "key_schema_type"
-            } else {
-                "value_schema_type"
-            };
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "update streams set {column} = $2, schema_fields = $3, updated_at = now() where id = $1"
-            )))
-            .bind(stream_id)
-            .bind(current.schema_type.as_str())
-            .bind(&fields)
-            .execute(&mut *tx)
-            .await?;
-            let after = self.stream_row(&mut tx, stream_id, false).await?;
-            self.emit(
+            self.follow_schema_version(
                 &mut tx,
-                actor,
-                &after,
-                "stream.schema_changed",
-                before.as_ref().map(|b| json!({ "version": b.version, "schemaId": b.id })),
-                json!({
-                    "subject": subject, "role": if key { "key" } else { "value" },
-                    "version": current.version, "schemaId": current.id,
-                    "schemaType": current.schema_type.as_str(), "compatibility": after.compatibility,
-                }),
+                &actor.audit(),
+                &stream,
+                key,
+                &current,
+                before.as_ref(),
+                None,
             )
             .await?;
         }
@@ -243,7 +225,44 @@ impl Catalog {
         let current = registry::version(conn, subject, VersionSelector::Number(version))
             .await
             .map_err(schema_error)?;
-        let fields = self.current_fields(conn, &stream, key, &current).await?;
+        let before = registry::versions(conn, subject, false)
+            .await
+            .map_err(schema_error)?
+            .into_iter()
+            .filter(|v| *v < version)
+            .max();
+        let before = match before {
+            Some(v) => registry::version(conn, subject, VersionSelector::Number(v))
+                .await
+                .ok(),
+            None => None,
+        };
+        self.follow_schema_version(
+            conn,
+            &tributary_db::audit::AuditActor::default(),
+            &stream,
+            key,
+            &current,
+            before.as_ref(),
+            Some("registry"),
+        )
+        .await
+    }
+
+    /// A new key/value version becomes the stream's: schema type and search fields follow, and
+    /// `stream.schema_changed` (audit + outbox) tells subscribers.
+    #[allow(clippy::too_many_arguments)]
+    async fn follow_schema_version(
+        &self,
+        conn: &mut PgConnection,
+        actor: &tributary_db::audit::AuditActor,
+        stream: &Stream,
+        key: bool,
+        current: &SubjectVersion,
+        before: Option<&SubjectVersion>,
+        via: Option<&str>,
+    ) -> Result<(), CatalogError> {
+        let fields = self.current_fields(conn, stream, key, current).await?;
         let column = if key {
             "key_schema_type"
         } else {
@@ -252,43 +271,29 @@ impl Catalog {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "update streams set {column} = $2, schema_fields = $3, updated_at = now() where id = $1"
         )))
-        .bind(id)
+        .bind(stream.id)
         .bind(current.schema_type.as_str())
         .bind(&fields)
         .execute(&mut *conn)
         .await?;
-        let after = self.stream_row(conn, id, false).await?;
-        let payload = json!({
-            "subject": subject, "role": if key { "key" } else { "value" },
+        let after = self.stream_row(conn, stream.id, false).await?;
+        let mut payload = json!({
+            "subject": current.subject, "role": if key { "key" } else { "value" },
             "version": current.version, "schemaId": current.id,
             "schemaType": current.schema_type.as_str(), "compatibility": after.compatibility,
-            "via": "registry",
         });
-        tributary_db::audit::record(
+        if let Some(via) = via {
+            payload["via"] = json!(via);
+        }
+        self.record_as(
             conn,
-            &tributary_db::audit::AuditActor::default(),
-            tributary_db::audit::AuditEntry {
-                org_id: Some(after.provider_org_id),
-                action: "stream.schema_changed",
-                target_type: "stream",
-                target_id: id.to_string(),
-                before: None,
-                after: Some(payload.clone()),
-            },
-        )
-        .await?;
-        let mut event = payload;
-        event["streamId"] = json!(id);
-        event["providerOrgId"] = json!(after.provider_org_id);
-        tributary_db::outbox::enqueue(
-            conn,
-            "stream",
-            &id.to_string(),
+            actor,
+            &after,
             "stream.schema_changed",
-            event,
+            before.map(|b| json!({ "version": b.version, "schemaId": b.id })),
+            payload,
         )
-        .await?;
-        Ok(())
+        .await
     }
 
     /// The union of the field names of the stream's current key and value schemas.

@@ -570,9 +570,23 @@ impl Catalog {
         before: Option<Value>,
         payload: Value,
     ) -> Result<(), CatalogError> {
+        self.record_as(conn, &actor.audit(), stream, action, before, payload)
+            .await
+    }
+
+    /// Writes the audit event and the outbox event of a change to `stream`.
+    pub(crate) async fn record_as(
+        &self,
+        conn: &mut PgConnection,
+        actor: &audit::AuditActor,
+        stream: &Stream,
+        action: &str,
+        before: Option<Value>,
+        payload: Value,
+    ) -> Result<(), CatalogError> {
         audit::record(
             conn,
-            &actor.audit(),
+            actor,
             AuditEntry {
                 org_id: Some(stream.provider_org_id),
                 action,
