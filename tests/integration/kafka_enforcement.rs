@@ -94,11 +94,7 @@ async fn subscriber_with_read_acls_consumes_the_topic() {
         .await
         .expect("create ACLs");
 
-    let mut listed = f
-        .admin
-        .describe_acls(AclBindingFilter::for_principal(&f.user.principal()))
-        .await
-        .expect("describe ACLs");
+    let mut listed = settled_acls(&f.admin, &f.user, acls.len()).await;
     listed.sort();
     let mut expected = acls;
     expected.sort();
@@ -180,11 +176,7 @@ async fn deleting_the_acls_revokes_access() {
         .await
         .expect("delete ACLs");
     assert_eq!(deleted.len(), 3, "{deleted:?}");
-    let left = f
-        .admin
-        .describe_acls(AclBindingFilter::for_principal(&f.user.principal()))
-        .await
-        .expect("describe");
+    let left = settled_acls(&f.admin, &f.user, 0).await;
     assert!(left.is_empty(), "{left:?}");
 
     expect_refused(&f, &format!("{}after", f.group_prefix)).await;
@@ -280,6 +272,28 @@ async fn scram_credentials_are_described_and_deleted() {
     ));
 }
 
+/// The user's ACL bindings once the broker reports `expected` of them (or after 10 s, whatever it
+/// reports then). KRaft applies ACL changes through its metadata log, so DescribeAcls may lag
+/// CreateAcls/DeleteAcls for a moment on a busy machine.
+async fn settled_acls(
+    admin: &KafkaAdmin,
+    user: &KafkaUsername,
+    expected: usize,
+) -> Vec<AclBinding> {
+    let mut listed = Vec::new();
+    for _ in 0..50 {
+        listed = admin
+            .describe_acls(AclBindingFilter::for_principal(&user.principal()))
+            .await
+            .expect("describe ACLs");
+        if listed.len() == expected {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    listed
+}
+
 #[tokio::test]
 async fn admin_operations_are_idempotent() {
     let f = fixture().await;
@@ -289,11 +303,7 @@ async fn admin_operations_are_idempotent() {
         .create_acls(acls)
         .await
         .expect("second create of the same ACLs");
-    let listed = f
-        .admin
-        .describe_acls(AclBindingFilter::for_principal(&f.user.principal()))
-        .await
-        .expect("describe");
+    let listed = settled_acls(&f.admin, &f.user, 3).await;
     assert_eq!(listed.len(), 3, "no duplicates: {listed:?}");
 
     f.admin

@@ -114,6 +114,24 @@ async fn published(
     id
 }
 
+/// The topic as the broker describes it, once it exists (`true`) or is gone (`false`), or after
+/// 10 s whatever the broker says then (metadata follows admin operations with a short lag).
+async fn topic_on_broker(
+    topic: &str,
+    exists: bool,
+) -> Option<tributary_provisioning::TopicDescription> {
+    let name = TopicName::parse(topic.to_owned()).expect("topic");
+    let mut described = None;
+    for _ in 0..50 {
+        described = kafka_admin().describe_topic(&name).await.expect("describe");
+        if described.is_some() == exists {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    described
+}
+
 #[tokio::test]
 async fn clusters_keep_credentials_encrypted_and_report_health() {
     let app = TestApp::spawn().await;
@@ -289,11 +307,7 @@ async fn a_stream_goes_from_draft_to_retired_and_every_change_is_an_ordered_even
     let info = &ok(&r)["provisionStreamTopic"]["topicInfo"];
     assert_eq!(info["mode"], "created");
     assert_eq!(info["partitions"], 3);
-    let described = kafka_admin()
-        .describe_topic(&TopicName::parse(topic.clone()).expect("topic"))
-        .await
-        .expect("describe")
-        .expect("topic exists");
+    let described = topic_on_broker(&topic, true).await.expect("topic exists");
     assert_eq!(described.partitions, 3);
     assert_eq!(
         described.configs.get("retention.ms").map(String::as_str),
@@ -491,6 +505,9 @@ async fn bad_stream_input_is_refused_and_leaves_nothing_behind() {
         })
         .await
         .expect("topic");
+    topic_on_broker(&existing, true)
+        .await
+        .expect("visible on the broker");
     let squat = draft(
         &app,
         &token,
@@ -570,10 +587,7 @@ async fn bad_stream_input_is_refused_and_leaves_nothing_behind() {
         )
         .await;
     ok(&r);
-    let gone = kafka_admin()
-        .describe_topic(&TopicName::parse(topic.clone()).expect("topic"))
-        .await
-        .expect("describe");
+    let gone = topic_on_broker(&topic, false).await;
     assert!(gone.is_none(), "topic still on the broker");
     let subjects: i64 =
         sqlx::query_scalar("select count(*) from registry_subjects where name like $1")
