@@ -30,13 +30,17 @@ create table cluster_topic_grants (
 );
 
 -- The stream listing grows its description, classification, topic settings and data contract.
+-- Listings published before this migration had their topics already (the demo seeding created
+-- them): they count as adopted, provisioned when they were listed.
+alter table streams
+    add column topic_mode           text,
+    add column topic_provisioned_at timestamptz;
+update streams set topic_mode = 'adopted', topic_provisioned_at = created_at where status <> 'draft';
 alter table streams
     add column description_md          text not null default '',
     add column description_html        text not null default '',
     add column category                text not null default '',
     add column tags                    text[] not null default '{}',
-    add column topic_mode              text,
-    add column topic_provisioned_at    timestamptz,
     add column partitions              integer,
     add column retention_ms            bigint,
     add column cleanup_policy          text,

@@ -350,6 +350,26 @@ impl Catalog {
             .fetch_optional(&self.pool)
             .await?;
         if let Some(id) = existing {
+            // A cluster registered before credentials were stored has none: give it these.
+            let sealed: String =
+                sqlx::query_scalar("select sasl_password_encrypted from clusters where id = $1")
+                    .bind(id)
+                    .fetch_one(&self.pool)
+                    .await?;
+            if sealed.is_empty()
+                && let Some(password) = input.sasl_password.as_deref()
+            {
+                check_password(password)?;
+                sqlx::query(
+                    "update clusters set sasl_username = $2, sasl_password_encrypted = $3, updated_at = now() where id = $1",
+                )
+                .bind(id)
+                .bind(input.sasl_username.trim())
+                .bind(self.secrets.seal(password, &password_context(id))?)
+                .execute(&self.pool)
+                .await?;
+                self.forget_admin(id);
+            }
             return self.cluster(id).await;
         }
         let mut tx = self.pool.begin().await?;

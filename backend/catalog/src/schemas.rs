@@ -110,6 +110,8 @@ impl Catalog {
         conn: &mut PgConnection,
         stream: &Stream,
     ) -> Result<(), CatalogError> {
+        // Streams listed before the registry existed have no subjects yet: claim them first.
+        self.claim_subjects(conn, stream).await?;
         let public = matches!(stream.status.as_str(), "published" | "deprecated")
             && matches!(stream.visibility.as_str(), "public" | "unlisted");
         for key in [true, false] {

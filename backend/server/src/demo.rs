@@ -125,6 +125,14 @@ fn listing(
     }
 }
 
+/// A seeding step that may have been done by an earlier run.
+fn done<T>(result: Result<T, CatalogError>) -> Result<(), CatalogError> {
+    match result {
+        Ok(_) | Err(CatalogError::Conflict(_)) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Creates (or keeps) the demo organizations, users, cluster and published streams (topic,
 /// schema, contract, plans), through the same services the API uses.
 pub async fn seed(pool: &PgPool, catalog: &Catalog, config: &KafkaConfig) -> Result<(), DemoError> {
@@ -201,55 +209,65 @@ pub async fn seed(pool: &PgPool, catalog: &Catalog, config: &KafkaConfig) -> Res
         .await?;
 
     for (slug, name, summary, topic) in STREAMS {
-        let exists: bool = sqlx::query_scalar(
-            "select exists(select 1 from streams where provider_org_id = $1 and slug = $2)",
-        )
-        .bind(provider_org)
-        .bind(slug)
-        .fetch_one(pool)
-        .await?;
-        if exists {
-            continue;
-        }
+        // Resumable: a stream from an earlier (or interrupted) seed gets whatever it still lacks;
+        // a step that is done already answers CONFLICT, which is fine here.
+        let existing: Option<Uuid> =
+            sqlx::query_scalar("select id from streams where provider_org_id = $1 and slug = $2")
+                .bind(provider_org)
+                .bind(slug)
+                .fetch_optional(pool)
+                .await?;
         let (category, tags, description, schema, pii) = listing(topic);
-        let stream = catalog
-            .create_stream(
-                &provider,
-                provider_org,
-                StreamInput {
-                    cluster_id: cluster.id,
-                    name: name.into(),
-                    slug: Some(slug.into()),
-                    topic: topic.into(),
-                    details: StreamDetailsInput {
-                        summary: Some(summary.into()),
-                        description_md: Some(description.into()),
-                        category: Some(category.into()),
-                        tags: Some(tags.iter().map(|t| (*t).to_owned()).collect()),
-                        visibility: Some("public".into()),
-                        ..StreamDetailsInput::default()
-                    },
-                },
-            )
-            .await?;
+        let details = StreamDetailsInput {
+            summary: Some(summary.into()),
+            description_md: Some(description.into()),
+            category: Some(category.into()),
+            tags: Some(tags.iter().map(|t| (*t).to_owned()).collect()),
+            visibility: Some("public".into()),
+            ..StreamDetailsInput::default()
+        };
+        let id = match existing {
+            Some(id) => {
+                catalog.update_stream(&provider, id, details).await?;
+                id
+            }
+            None => {
+                catalog
+                    .create_stream(
+                        &provider,
+                        provider_org,
+                        StreamInput {
+                            cluster_id: cluster.id,
+                            name: name.into(),
+                            slug: Some(slug.into()),
+                            topic: topic.into(),
+                            details,
+                        },
+                    )
+                    .await?
+                    .id
+            }
+        };
         let create = TopicProvision::Create {
             partitions: 3,
             retention_ms: 7 * 24 * 3600 * 1000,
             cleanup_policy: "delete".into(),
         };
         // The topic may exist from an earlier stack (or a parallel test): adopt it then.
-        match catalog.provision_topic(&provider, stream.id, create).await {
+        match catalog.provision_topic(&provider, id, create).await {
             Err(CatalogError::Conflict(_)) => {
-                catalog
-                    .provision_topic(&provider, stream.id, TopicProvision::Adopt)
-                    .await?
+                done(
+                    catalog
+                        .provision_topic(&provider, id, TopicProvision::Adopt)
+                        .await,
+                )?;
             }
-            other => other?,
-        };
+            other => done(other)?,
+        }
         catalog
             .register_schema(
                 &provider,
-                stream.id,
+                id,
                 false,
                 SchemaInput {
                     schema_type: SchemaType::Json,
@@ -261,7 +279,7 @@ pub async fn seed(pool: &PgPool, catalog: &Catalog, config: &KafkaConfig) -> Res
         catalog
             .set_contract(
                 &provider,
-                stream.id,
+                id,
                 ContractInput {
                     compatibility: "BACKWARD".into(),
                     replay_window_hours: Some(168),
@@ -275,35 +293,39 @@ pub async fn seed(pool: &PgPool, catalog: &Catalog, config: &KafkaConfig) -> Res
                 },
             )
             .await?;
-        catalog
-            .create_plan(
-                &provider,
-                stream.id,
-                PlanInput {
-                    name: "Free tier".into(),
-                    pricing_model: "free".into(),
-                    currency: "eur".into(),
-                    included_units: 1_000_000,
-                    ..PlanInput::default()
-                },
-            )
-            .await?;
-        catalog
-            .create_plan(
-                &provider,
-                stream.id,
-                PlanInput {
-                    name: "Pay as you go".into(),
-                    pricing_model: "usage".into(),
-                    currency: "eur".into(),
-                    unit_price_minor: 250,
-                    usage_metric: "messages".into(),
-                    approval_required: slug == "payment-events",
-                    ..PlanInput::default()
-                },
-            )
-            .await?;
-        catalog.publish_stream(&provider, stream.id).await?;
+        done(
+            catalog
+                .create_plan(
+                    &provider,
+                    id,
+                    PlanInput {
+                        name: "Free tier".into(),
+                        pricing_model: "free".into(),
+                        currency: "eur".into(),
+                        included_units: 1_000_000,
+                        ..PlanInput::default()
+                    },
+                )
+                .await,
+        )?;
+        done(
+            catalog
+                .create_plan(
+                    &provider,
+                    id,
+                    PlanInput {
+                        name: "Pay as you go".into(),
+                        pricing_model: "usage".into(),
+                        currency: "eur".into(),
+                        unit_price_minor: 250,
+                        usage_metric: "messages".into(),
+                        approval_required: slug == "payment-events",
+                        ..PlanInput::default()
+                    },
+                )
+                .await,
+        )?;
+        done(catalog.publish_stream(&provider, id).await)?;
     }
     tracing::info!(
         streams = STREAMS.len(),
