@@ -468,7 +468,8 @@ async fn bad_stream_input_is_refused_and_leaves_nothing_behind() {
     }
     let huge = "x".repeat(200_001);
     let r = app.graphql_as(&token, CREATE, json!({ "input": { "organizationId": org, "clusterId": cluster, "name": "S", "topic": "t.huge", "descriptionMarkdown": huge } })).await;
-    assert!(code(&r).is_some(), "{r}");
+    assert_eq!(code(&r), Some("VALIDATION"), "{r}");
+    assert_eq!(r["errors"][0]["extensions"]["field"], "descriptionMarkdown");
     let streams: i64 = sqlx::query_scalar("select count(*) from streams")
         .fetch_one(&app.pool)
         .await
@@ -724,7 +725,8 @@ async fn catalog_search_is_typo_tolerant_faceted_and_respects_visibility() {
     let r = app
         .graphql("{ catalogSearch(first: 101) { totalCount } }", json!({}))
         .await;
-    assert!(code(&r).is_some(), "{r}");
+    assert_eq!(code(&r), Some("VALIDATION"), "{r}");
+    assert_eq!(r["errors"][0]["extensions"]["field"], "first");
     let r = app
         .graphql(
             "{ catalogSearch(after: \"bogus\") { totalCount } }",

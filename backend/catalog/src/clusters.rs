@@ -2,7 +2,7 @@
 //! encryption keys (the row id is authenticated with them) and never leave this module in clear,
 //! except inside the client configuration handed to librdkafka.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
@@ -682,11 +682,6 @@ impl Catalog {
             out.push(self.check_health(id).await?);
         }
         Ok(out)
-    }
-
-    /// How long Kafka admin calls wait for the broker.
-    pub fn kafka_timeout(&self) -> Duration {
-        self.kafka_timeout
     }
 }
 

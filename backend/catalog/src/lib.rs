@@ -72,8 +72,4 @@ impl Catalog {
             kafka_timeout,
         }
     }
-
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
 }

@@ -219,7 +219,7 @@ impl Catalog {
             _ => CatalogError::Database(e),
         })?;
         self.refresh_pricing_models(&mut tx, stream_id).await?;
-        self.emit(
+        self.record(
             &mut tx,
             actor,
             &stream,
@@ -268,7 +268,7 @@ impl Catalog {
             }
         }
         self.refresh_pricing_models(&mut tx, stream.id).await?;
-        self.emit(
+        self.record(
             &mut tx,
             actor,
             &stream,

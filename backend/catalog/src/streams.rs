@@ -274,7 +274,7 @@ fn clean_summary(raw: &str) -> Result<String, CatalogError> {
 fn clean_description(raw: &str) -> Result<String, CatalogError> {
     if raw.len() > markdown::MAX_DESCRIPTION_BYTES {
         return Err(CatalogError::validation(
-            "descriptionMd",
+            "descriptionMarkdown",
             format!("must be at most {} bytes", markdown::MAX_DESCRIPTION_BYTES),
         ));
     }
@@ -561,7 +561,8 @@ impl Catalog {
         .await?)
     }
 
-    async fn record(
+    /// Writes the audit event and the outbox event of a change the caller made to `stream`.
+    pub(crate) async fn record(
         &self,
         conn: &mut PgConnection,
         actor: &Actor,
@@ -604,19 +605,6 @@ impl Catalog {
         }
         outbox::enqueue(conn, "stream", &stream.id.to_string(), action, event).await?;
         Ok(())
-    }
-
-    pub(crate) async fn emit(
-        &self,
-        conn: &mut PgConnection,
-        actor: &Actor,
-        stream: &Stream,
-        action: &str,
-        before: Option<Value>,
-        payload: Value,
-    ) -> Result<(), CatalogError> {
-        self.record(conn, actor, stream, action, before, payload)
-            .await
     }
 
     /// Creates a draft stream for `org_id` (owners, admins and developers).

@@ -8,7 +8,7 @@ use crate::api::{
     ChangeMemberRole, CreateApiToken, FormError, InviteMember, OrgOverview, RemoveMember,
     RevokeApiToken, load_audit_log, load_organization,
 };
-use crate::components::FieldError;
+use crate::components::{ConfirmToggle, FieldError};
 
 const ROLES: [&str; 5] = ["owner", "admin", "developer", "billing", "viewer"];
 
@@ -514,39 +514,5 @@ fn AuditLog(org_id: String) -> impl IntoView {
                 }}
             </Transition>
         </section>
-    }
-}
-
-/// A destructive action in two steps: the button reveals `children` (the confirming form, which
-/// says what will happen) and a Cancel button.
-#[component]
-fn ConfirmToggle(
-    label: &'static str,
-    trigger_class: &'static str,
-    children: ChildrenFn,
-) -> impl IntoView {
-    let confirming = RwSignal::new(false);
-    view! {
-        <Show
-            when=move || confirming.get()
-            fallback=move || {
-                view! {
-                    <button
-                        type="button"
-                        class=format!("button button-ghost button-small {trigger_class}")
-                        on:click=move |_| confirming.set(true)
-                    >
-                        {label}
-                    </button>
-                }
-            }
-        >
-            <span class="inline-form">
-                {children()}
-                <button type="button" class="button button-ghost button-small" on:click=move |_| confirming.set(false)>
-                    "Cancel"
-                </button>
-            </span>
-        </Show>
     }
 }
