@@ -8,6 +8,7 @@
 
 mod clusters;
 mod error;
+mod index;
 pub mod markdown;
 mod plans;
 mod samples;
@@ -49,6 +50,7 @@ pub struct Catalog {
     secrets: SecretBox,
     admins: AdminCache,
     kafka_timeout: Duration,
+    search_index: Arc<search::SearchIndex>,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -65,11 +67,22 @@ impl Catalog {
         kafka_timeout: Duration,
     ) -> Self {
         Self {
+            search_index: search::SearchIndex::new(pool.clone()),
             pool,
             identity,
             secrets,
             admins: Arc::default(),
             kafka_timeout,
         }
+    }
+
+    /// Commits a catalog write; this process's next search reads it (read your writes).
+    pub(crate) async fn commit(
+        &self,
+        tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    ) -> Result<(), CatalogError> {
+        tx.commit().await?;
+        self.search_index.changed();
+        Ok(())
     }
 }

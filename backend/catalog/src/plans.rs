@@ -228,7 +228,7 @@ impl Catalog {
             json!({ "plan": plan }),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(plan)
     }
 
@@ -277,7 +277,7 @@ impl Catalog {
             json!({ "planId": plan_id }),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(plan)
     }
 }

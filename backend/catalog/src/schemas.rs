@@ -185,7 +185,7 @@ impl Catalog {
             .await?;
         }
         let after = self.stream_row(&mut tx, stream_id, false).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok((after, SchemaVersionView::from(current), created))
     }
 

@@ -1,19 +1,33 @@
 //! Catalog search: full text over name, tags, category, schema field names, summary, provider
-//! and description (a weighted tsvector kept by a trigger), typo tolerance through a lexicon of
-//! the words streams use (pg_trgm picks the words a misspelt query word probably meant), facets
-//! with counts, sorting.
+//! and description, typo tolerance, facets with exact counts, sorting, visibility.
 //!
-//! Cost model, so 16 clients on 2 cores stay fast at 100 000 streams: the match is always a GIN
-//! tsvector lookup; the unfiltered catalog's facets come from trigger-kept counters; facets of
-//! a very large match set are counted over its best [`FACET_SAMPLE`] rows and say so.
+//! PostgreSQL analyses the text: a weighted english tsvector per stream and the lexicon of words
+//! streams use (`catalog_terms`), both kept by triggers. Each API replica evaluates searches in an
+//! in-memory index built from them ([`crate::index`]) and follows their changes: every change
+//! stamps the stream with its transaction id, `pg_notify('catalog_changed')` wakes the replica,
+//! a poll every [`POLL`] covers lost notifications, and this process's own catalog writes make
+//! the next search catch up first (read your writes). Evaluating in PostgreSQL measured a p99 of
+//! 869 ms at 100 000 streams and 16 clients on 2 cores; the target is 25 ms.
 
-use std::collections::BTreeMap;
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::{
+        Arc, Mutex, RwLock, Weak,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
 use serde::Serialize;
+use sqlx::{PgPool, postgres::PgListener};
 use tributary_identity::Actor;
 use uuid::Uuid;
 
-use crate::{Catalog, CatalogError, Stream, streams::STREAM_COLUMNS};
+use crate::{
+    Catalog, CatalogError, Stream,
+    index::{DocRow, Evaluation, Index},
+    streams::STREAM_COLUMNS,
+};
 
 /// Longest query text accepted.
 pub const MAX_QUERY_CHARS: usize = 200;
@@ -21,12 +35,15 @@ pub const MAX_QUERY_CHARS: usize = 200;
 const MAX_QUERY_WORDS: usize = 8;
 /// Largest page.
 pub const MAX_PAGE: i64 = 100;
-/// Facets of a larger match set are counted over its best this-many rows (`facets_sampled`).
-pub const FACET_SAMPLE: i64 = 2_000;
-/// How similar (trigrams) a known word must be to a query word to stand in for it.
-const TERM_SIMILARITY: &str = "0.4";
+/// How similar (pg_trgm similarity) a known word must be to a query word to stand in for it.
+const TERM_SIMILARITY: f32 = 0.4;
 /// Known words tried per query word, besides the word itself.
-const ALTERNATIVES: i64 = 3;
+const ALTERNATIVES: usize = 3;
+/// How often a replica checks for changes it was not notified of.
+pub const POLL: Duration = Duration::from_secs(10);
+/// Stems of query words the lexicon does not know, remembered (PostgreSQL's stemmer is a pure
+/// function of the word) up to this many words.
+const STEM_CACHE: usize = 20_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SearchSort {
@@ -74,57 +91,9 @@ pub struct SearchPage {
     pub streams: Vec<Stream>,
     pub total: i64,
     pub facets: Vec<Facet>,
-    /// The facets were counted over the best [`FACET_SAMPLE`] matches, not all of them.
-    pub facets_sampled: bool,
     /// What the query words were read as (typo corrections included), e.g. `weather | wether`.
     pub interpreted_as: Option<String>,
 }
-
-/// Visibility and filters shared by every variant. `$1` tsquery text (or null), `$2` categories,
-/// `$3` tags, `$4` providers, `$5` schema types, `$6` pricing models, `$7` free, `$8` viewer orgs.
-/// `{materialized}`: `materialized` when the set is counted and faceted, `not materialized`
-/// when only a page of it is read (the planner then walks the listing index).
-const MATCHES: &str = "
-with q as (
-    select case when $1::text is null then null else to_tsquery('english', $1) end as tsq
-), m as {materialized} (
-    select s.id, s.name, s.category, s.tags, s.value_schema_type, s.pricing_models, s.published_at,
-           s.provider_org_id, s.provider_name, s.visibility,
-           case when q.tsq is null then 0::real else ts_rank_cd(s.search_vector, q.tsq, 32) end as rank
-      from streams s
-      cross join q
-     where s.status in ('published', 'deprecated')
-       and (s.visibility = 'public'
-            or s.provider_org_id = any($8)
-            or (s.visibility = 'private'
-                and s.id in (select g.stream_id from stream_access_grants g where g.org_id = any($8))))
-       and (q.tsq is null or s.search_vector @@ q.tsq)
-       and (cardinality($2::text[]) = 0 or s.category = any($2))
-       and (cardinality($3::text[]) = 0 or s.tags @> $3)
-       and (cardinality($4::text[]) = 0 or s.provider_org_id in (select id from organizations where slug = any($4)))
-       and (cardinality($5::text[]) = 0 or s.value_schema_type = any($5))
-       and (cardinality($6::text[]) = 0 or s.pricing_models && $6)
-       and ($7::boolean is null
-            or ($7 and 'free' = any(s.pricing_models))
-            or (not $7 and s.pricing_models && array['flat', 'usage']))
-)";
-
-/// Facet counts over a set `f` of rows shaped like `m`.
-const FACETS_OF_F: &str = "
-    select 'category' as facet, category as value, category as label, count(*) as n from f where category <> '' group by category
-    union all
-    select 'tag', t, t, count(*) from f, unnest(tags) t group by t
-    union all
-    select 'provider', o.slug, min(f.provider_name), count(*) from f join organizations o on o.id = f.provider_org_id group by o.slug
-    union all
-    select 'schemaType', value_schema_type, value_schema_type, count(*) from f where value_schema_type is not null group by value_schema_type
-    union all
-    select 'pricingModel', p, p, count(*) from f, unnest(pricing_models) p group by p
-    union all
-    select 'price', v, v, count(*) from f,
-           unnest(array_remove(array[case when 'free' = any(pricing_models) then 'free' end,
-                                     case when pricing_models && array['flat', 'usage'] then 'paid' end], null)) v
-     group by v";
 
 fn clean_list(values: &[String], upper: bool) -> Vec<String> {
     values
@@ -159,18 +128,255 @@ pub(crate) fn query_words(text: &str) -> Vec<String> {
     words
 }
 
-/// `(w1 | alt | alt) & (w2 | alt)`: every word must match, as written or as a known word it is
-/// close to. Only `[a-z0-9]` reach this text, so it cannot inject tsquery syntax.
-fn tsquery_text(words: &[(String, Vec<String>)]) -> String {
-    words
-        .iter()
-        .map(|(word, alternatives)| {
-            let mut options = vec![word.clone()];
-            options.extend(alternatives.iter().filter(|a| *a != word).cloned());
-            format!("({})", options.join(" | "))
+/// Columns of a stream as the index reads them.
+const DOC_COLUMNS: &str = "s.id, s.search_xid::text::bigint as version, s.status, s.visibility,
+    s.provider_org_id, o.slug as provider_slug, s.provider_name, s.category, s.tags,
+    s.value_schema_type, s.pricing_models, s.published_at, s.name, s.search_vector::text as vector,
+    array(select g.org_id from stream_access_grants g where g.stream_id = s.id) as grants";
+
+/// The search index of one replica and what keeps it current.
+pub(crate) struct SearchIndex {
+    pool: PgPool,
+    index: RwLock<Index>,
+    /// xmin (as text) of the snapshot the index last read; `None` until the first load.
+    watermark: tokio::sync::Mutex<Option<String>>,
+    loaded: AtomicBool,
+    /// Something changed since the last read (a notification, a write of this process).
+    dirty: AtomicBool,
+    stems: Mutex<HashMap<String, Vec<String>>>,
+}
+
+impl SearchIndex {
+    pub(crate) fn new(pool: PgPool) -> Arc<Self> {
+        Arc::new(Self {
+            pool,
+            index: RwLock::default(),
+            watermark: tokio::sync::Mutex::new(None),
+            loaded: AtomicBool::new(false),
+            dirty: AtomicBool::new(false),
+            stems: Mutex::default(),
         })
-        .collect::<Vec<_>>()
-        .join(" & ")
+    }
+
+    /// A catalog write of this process committed: the next search reads it first.
+    pub(crate) fn changed(&self) {
+        self.dirty.store(true, Ordering::SeqCst);
+    }
+
+    /// Brings the index up to date: the first call loads it (and starts following changes),
+    /// later calls read what changed, if anything did.
+    pub(crate) async fn sync(self: &Arc<Self>) -> Result<(), CatalogError> {
+        if self.loaded.load(Ordering::SeqCst) && !self.dirty.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let mut watermark = self.watermark.lock().await;
+        if watermark.is_some() && !self.dirty.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        // Cleared before reading: a change committed during the read sets it again.
+        self.dirty.store(false, Ordering::SeqCst);
+        let compact = self.index.read().expect("index lock").needs_compaction();
+        let read = match watermark.as_deref() {
+            Some(since) if !compact => self.read_changes(since).await,
+            _ => self.load().await,
+        };
+        match read {
+            Ok(next) => {
+                let first = watermark.is_none();
+                *watermark = Some(next);
+                self.loaded.store(true, Ordering::SeqCst);
+                if first {
+                    self.follow();
+                }
+                Ok(())
+            }
+            Err(e) => {
+                self.dirty.store(true, Ordering::SeqCst);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Builds the index from scratch and swaps it in; returns the snapshot's xmin.
+    async fn load(&self) -> Result<String, sqlx::Error> {
+        let started = Instant::now();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("set transaction isolation level repeatable read, read only")
+            .execute(&mut *tx)
+            .await?;
+        let xmin: String =
+            sqlx::query_scalar("select pg_snapshot_xmin(pg_current_snapshot())::text")
+                .fetch_one(&mut *tx)
+                .await?;
+        let rows: Vec<DocRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select {DOC_COLUMNS} from streams s join organizations o on o.id = s.provider_org_id
+              where s.status in ('published', 'deprecated')"
+        )))
+        .fetch_all(&mut *tx)
+        .await?;
+        let words: Vec<(String, Vec<String>)> = sqlx::query_as(
+            "select term, tsvector_to_array(to_tsvector('english', term)) from catalog_terms",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let mut index = Index::default();
+        for row in rows {
+            index.upsert(row);
+        }
+        for (word, stems) in &words {
+            index.add_word(word, stems);
+        }
+        index.shrink();
+        tracing::info!(
+            streams = index.len(),
+            postings = index.postings(),
+            words = words.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "catalog search index loaded"
+        );
+        *self.index.write().expect("index lock") = index;
+        Ok(xmin)
+    }
+
+    /// Applies the changes stamped at or after `since` (an earlier snapshot's xmin).
+    async fn read_changes(&self, since: &str) -> Result<String, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("set transaction isolation level repeatable read, read only")
+            .execute(&mut *tx)
+            .await?;
+        let xmin: String =
+            sqlx::query_scalar("select pg_snapshot_xmin(pg_current_snapshot())::text")
+                .fetch_one(&mut *tx)
+                .await?;
+        let rows: Vec<DocRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select {DOC_COLUMNS} from streams s join organizations o on o.id = s.provider_org_id
+              where s.search_xid >= $1::xid8"
+        )))
+        .bind(since)
+        .fetch_all(&mut *tx)
+        .await?;
+        let deleted: Vec<Uuid> = sqlx::query_scalar(
+            "select stream_id from stream_deletions where deleted_xid >= $1::xid8",
+        )
+        .bind(since)
+        .fetch_all(&mut *tx)
+        .await?;
+        let words: Vec<(String, Vec<String>)> = sqlx::query_as(
+            "select term, tsvector_to_array(to_tsvector('english', term)) from catalog_terms where added_xid >= $1::xid8",
+        )
+        .bind(since)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        if !rows.is_empty() || !deleted.is_empty() {
+            let mut index = self.index.write().expect("index lock");
+            for id in deleted {
+                index.remove(id);
+            }
+            for row in rows {
+                index.upsert(row);
+            }
+            for (word, stems) in &words {
+                index.add_word(word, stems);
+            }
+        }
+        Ok(xmin)
+    }
+
+    /// Follows changes for as long as the index lives: notifications, and a poll every [`POLL`].
+    fn follow(self: &Arc<Self>) {
+        let weak: Weak<Self> = Arc::downgrade(self);
+        let pool = self.pool.clone();
+        tokio::spawn(async move {
+            let mut listener = match PgListener::connect_with(&pool).await {
+                Ok(mut listener) => match listener.listen("catalog_changed").await {
+                    Ok(()) => Some(listener),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "catalog search: not notified of changes, polling");
+                        None
+                    }
+                },
+                Err(e) => {
+                    tracing::warn!(error = %e, "catalog search: not notified of changes, polling");
+                    None
+                }
+            };
+            let mut poll = tokio::time::interval(POLL);
+            poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            poll.tick().await;
+            loop {
+                let notified = async {
+                    match listener.as_mut() {
+                        Some(l) => l.recv().await.map(|_| ()),
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    received = notified => {
+                        if let Err(e) = received {
+                            if matches!(e, sqlx::Error::PoolClosed) {
+                                return;
+                            }
+                            tracing::warn!(error = %e, "catalog search: notification channel failed");
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
+                    }
+                    _ = poll.tick() => {}
+                }
+                let Some(index) = weak.upgrade() else { return };
+                if pool.is_closed() {
+                    return;
+                }
+                index.changed();
+                if let Err(e) = index.sync().await {
+                    tracing::warn!(error = %e, "catalog search: reading changes failed");
+                }
+            }
+        });
+    }
+
+    /// Stems of query words, as PostgreSQL's english configuration makes them: from the lexicon,
+    /// the cache, or (for words seen the first time) one query.
+    async fn stems(&self, words: &[String]) -> Result<Vec<Vec<String>>, CatalogError> {
+        let mut found: Vec<Option<Vec<String>>> = {
+            let index = self.index.read().expect("index lock");
+            let cache = self.stems.lock().expect("stem cache");
+            words
+                .iter()
+                .map(|w| index.stems_of(w).or_else(|| cache.get(w).cloned()))
+                .collect()
+        };
+        let unknown: Vec<String> = words
+            .iter()
+            .zip(&found)
+            .filter(|(_, f)| f.is_none())
+            .map(|(w, _)| w.clone())
+            .collect();
+        if !unknown.is_empty() {
+            let rows: Vec<(String, Vec<String>)> = sqlx::query_as(
+                "select w, tsvector_to_array(to_tsvector('english', w)) from unnest($1::text[]) w",
+            )
+            .bind(&unknown)
+            .fetch_all(&self.pool)
+            .await?;
+            let mut cache = self.stems.lock().expect("stem cache");
+            if cache.len() + rows.len() > STEM_CACHE {
+                cache.clear();
+            }
+            for (word, stems) in rows {
+                if let Some((_, slot)) = words
+                    .iter()
+                    .zip(found.iter_mut())
+                    .find(|(w, _)| **w == word)
+                {
+                    *slot = Some(stems.clone());
+                }
+                cache.insert(word, stems);
+            }
+        }
+        Ok(found.into_iter().map(Option::unwrap_or_default).collect())
+    }
 }
 
 impl Catalog {
@@ -212,110 +418,67 @@ impl Catalog {
         let providers = clean_list(&query.providers, false);
         let schema_types = clean_list(&query.schema_types, true);
         let models = clean_list(&query.pricing_models, false);
-        let unfiltered = categories.is_empty()
-            && tags.is_empty()
-            && providers.is_empty()
-            && schema_types.is_empty()
-            && models.is_empty()
-            && query.free.is_none();
 
-        let mut tx = self.pool.begin().await?;
-        let (orgs, _) = self.viewer_orgs(&mut tx, actor).await?;
-
-        // Query words → each with the known words it is probably a typo of.
+        self.search_index.sync().await?;
+        let orgs = match actor {
+            Some(_) => {
+                let mut conn = self.pool.acquire().await?;
+                self.viewer_orgs(&mut conn, actor).await?.0
+            }
+            None => Vec::new(),
+        };
         let words = text.as_deref().map(query_words).unwrap_or_default();
-        let tsquery = if words.is_empty() {
-            None
-        } else {
-            sqlx::query("select set_config('pg_trgm.similarity_threshold', $1, true)")
-                .bind(TERM_SIMILARITY)
-                .execute(&mut *tx)
-                .await?;
-            let alternatives: Vec<(String, Vec<String>)> = sqlx::query_as(
-                "select w, array(select term from catalog_terms where term % w order by term <-> w limit $2)
-                   from unnest($1::text[]) with ordinality as u(w, i) order by i",
-            )
-            .bind(&words)
-            .bind(ALTERNATIVES)
-            .fetch_all(&mut *tx)
-            .await?;
-            Some(tsquery_text(&alternatives))
-        };
-        if text.is_some() && tsquery.is_none() {
-            // Only punctuation: nothing can match.
-            tx.commit().await?;
-            return Ok(SearchPage {
-                streams: Vec::new(),
-                total: 0,
-                facets: Vec::new(),
-                facets_sampled: false,
-                interpreted_as: None,
-            });
-        }
+        let stems = self.search_index.stems(&words).await?;
 
-        let order = match (query.sort, tsquery.is_some()) {
-            (SearchSort::Relevance, true) => "rank desc, published_at desc, id",
-            (SearchSort::Relevance | SearchSort::Newest, _) => "published_at desc, id",
-            (SearchSort::Name, _) => "lower(name), id",
-        };
-        // The landing page (no query, no filter): facets from the counters, plus whatever the
-        // viewer sees beyond the public catalog (their own unlisted/private streams, invitations).
-        let counted = tsquery.is_none() && unfiltered;
-        let sql = if counted {
-            let matches = MATCHES.replace("{materialized}", "not materialized");
-            format!(
-                "{matches}, beyond as (select * from m where visibility <> 'public')
-                select (select coalesce(sum(n), 0)::bigint from catalog_facet_counts where facet = '_total')
-                         + (select count(*) from beyond) as total,
-                       coalesce((select array_agg(id) from (select id from m order by {order} limit $9 offset $10) p), '{{}}') as ids,
-                       (select coalesce(json_agg(json_build_array(facet, value, label, n)), '[]') from (
-                            select facet, value, label, n from catalog_facet_counts where n > 0 and facet <> '_total'
-                            union all
-                            select * from (with f as (select * from beyond) {FACETS_OF_F}) extra
-                       ) all_facets) as facets"
+        let (outcome, interpreted_as) = {
+            let index = self.search_index.index.read().expect("index lock");
+            // Each word: its own lexemes and those of the known words it is probably a typo
+            // of. A stop word (no stems, nothing similar) is left out, as PostgreSQL does.
+            let mut groups = Vec::new();
+            let mut readings = Vec::new();
+            for (word, stems) in words.iter().zip(&stems) {
+                let reading = index.read_word(stems, word, TERM_SIMILARITY, ALTERNATIVES);
+                if stems.is_empty() && reading.alternatives.is_empty() {
+                    continue;
+                }
+                let mut options = vec![word.clone()];
+                options.extend(reading.alternatives);
+                readings.push(format!("({})", options.join(" | ")));
+                groups.push(reading.lexemes);
+            }
+            let outcome = index.evaluate(&Evaluation {
+                groups: text.is_some().then_some(groups.as_slice()),
+                viewer_orgs: &orgs,
+                categories: &categories,
+                tags: &tags,
+                providers: &providers,
+                schema_types: &schema_types,
+                pricing_models: &models,
+                free: query.free,
+                sort: query.sort,
+                first: query.first as usize,
+                offset: query.offset as usize,
+            });
+            (
+                outcome,
+                (!readings.is_empty()).then(|| readings.join(" & ")),
             )
-        } else {
-            let matches = MATCHES.replace("{materialized}", "materialized");
-            format!(
-                "{matches}
-                select (select count(*) from m) as total,
-                       coalesce((select array_agg(id) from (select id from m order by {order} limit $9 offset $10) p), '{{}}') as ids,
-                       (select coalesce(json_agg(json_build_array(facet, value, label, n)), '[]') from (
-                            with f as (select * from m order by {order} limit {FACET_SAMPLE})
-                            {FACETS_OF_F}
-                       ) sampled) as facets"
-            )
         };
-        type FacetRow = (String, String, String, i64);
-        let (total, ids, rows): (i64, Vec<Uuid>, sqlx::types::Json<Vec<FacetRow>>) =
-            sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(&tsquery)
-                .bind(&categories)
-                .bind(&tags)
-                .bind(&providers)
-                .bind(&schema_types)
-                .bind(&models)
-                .bind(query.free)
-                .bind(&orgs)
-                .bind(query.first)
-                .bind(query.offset)
-                .fetch_one(&mut *tx)
-                .await?;
-        let streams: Vec<Stream> = if ids.is_empty() {
+
+        let streams: Vec<Stream> = if outcome.page.is_empty() {
             Vec::new()
         } else {
             let mut found: Vec<Stream> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "select {STREAM_COLUMNS} from streams s join organizations o on o.id = s.provider_org_id where s.id = any($1)"
             )))
-            .bind(&ids)
-            .fetch_all(&mut *tx)
+            .bind(&outcome.page)
+            .fetch_all(&self.pool)
             .await?;
-            found.sort_by_key(|s| ids.iter().position(|id| *id == s.id));
+            found.sort_by_key(|s| outcome.page.iter().position(|id| *id == s.id));
             found
         };
-        tx.commit().await?;
 
-        let mut facets: BTreeMap<String, BTreeMap<String, FacetValue>> = [
+        let mut facets: BTreeMap<&str, Vec<FacetValue>> = [
             "category",
             "tag",
             "provider",
@@ -324,32 +487,31 @@ impl Catalog {
             "price",
         ]
         .into_iter()
-        .map(|f| (f.to_owned(), BTreeMap::new()))
+        .map(|f| (f, Vec::new()))
         .collect();
-        for (facet, value, label, count) in rows.0 {
-            let values = facets.entry(facet).or_default();
-            let entry = values.entry(value.clone()).or_insert(FacetValue {
+        for (facet, value, label, count) in outcome.facets {
+            facets.entry(facet).or_default().push(FacetValue {
                 value,
                 label,
-                count: 0,
+                count,
             });
-            entry.count += count;
         }
         let facets = facets
             .into_iter()
-            .map(|(name, values)| {
-                let mut values: Vec<FacetValue> = values.into_values().collect();
+            .map(|(name, mut values)| {
                 values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
                 values.truncate(if name == "tag" { 30 } else { 50 });
-                Facet { name, values }
+                Facet {
+                    name: name.to_owned(),
+                    values,
+                }
             })
             .collect();
         Ok(SearchPage {
             streams,
-            total,
+            total: outcome.total as i64,
             facets,
-            facets_sampled: !counted && total > FACET_SAMPLE,
-            interpreted_as: tsquery,
+            interpreted_as,
         })
     }
 }
@@ -368,14 +530,5 @@ mod tests {
         assert_eq!(query_words("a & b | !c <-> 'd'"), vec!["a", "b", "c", "d"]);
         assert!(query_words("&|!()").is_empty());
         assert_eq!(query_words(&"w ".repeat(20)).len(), 1);
-    }
-
-    #[test]
-    fn every_word_must_match_as_written_or_as_a_close_known_word() {
-        let text = tsquery_text(&[
-            ("wether".into(), vec!["weather".into(), "wether".into()]),
-            ("stations".into(), vec![]),
-        ]);
-        assert_eq!(text, "(wether | weather) & (stations)");
     }
 }

@@ -674,7 +674,7 @@ impl Catalog {
             json!({ "name": name, "slug": slug, "topic": stream.topic, "clusterId": stream.cluster_id, "visibility": stream.visibility }),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(stream)
     }
 
@@ -741,7 +741,7 @@ impl Catalog {
             json!({ "name": after.name, "summary": after.summary, "category": after.category, "tags": after.tags, "visibility": after.visibility, "descriptionChanged": description.is_some() }),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(after)
     }
 
@@ -788,7 +788,7 @@ impl Catalog {
             contract(&after),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(after)
     }
 
@@ -914,7 +914,7 @@ impl Catalog {
                 json!({ "topic": after.topic, "mode": after.topic_mode, "partitions": after.partitions, "retentionMs": after.retention_ms, "cleanupPolicy": after.cleanup_policy }),
             )
             .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<_, CatalogError>(())
         }
         .await;
@@ -984,7 +984,7 @@ impl Catalog {
             json!({ "status": after.status, "visibility": after.visibility }),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(after)
     }
 
@@ -1037,7 +1037,7 @@ impl Catalog {
             json!({ "status": after.status, "message": message, "sunsetAt": sunset_at }),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(after)
     }
 
@@ -1070,7 +1070,7 @@ impl Catalog {
             json!({ "status": after.status }),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(after)
     }
 
@@ -1106,7 +1106,7 @@ impl Catalog {
                 .await
                 .map_err(|e| kafka(e, "topic"))?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -1157,7 +1157,7 @@ impl Catalog {
             json!({ "orgId": org }),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(stream)
     }
 

@@ -558,8 +558,6 @@ pub struct Facet {
 pub struct SearchExtra {
     pub total_count: i64,
     pub facets: Vec<Facet>,
-    /// The facets were counted over the best 2 000 matches, not all of them.
-    pub facets_sampled: bool,
     /// How the query was read, typo corrections included: `(wether | weather) & (stations)`.
     pub interpreted_as: Option<String>,
 }
@@ -726,7 +724,6 @@ impl StreamsQuery {
             offset + count < page.total,
             SearchExtra {
                 total_count: page.total,
-                facets_sampled: page.facets_sampled,
                 interpreted_as: page.interpreted_as,
                 facets: page
                     .facets
