@@ -967,6 +967,42 @@ async fn samples_are_decoded_with_the_registry_and_pii_is_redacted() {
         );
         assert_eq!(s["key"], "k");
     }
+    // Viewers share one read of the topic for a moment; a new message shows once it expires.
+    producer
+        .send(
+            rdkafka::producer::FutureRecord::<str, str>::to(&topic)
+                .key("k")
+                .payload("{\"plain\": true}"),
+            Duration::from_secs(10),
+        )
+        .await
+        .expect("delivered");
+    let started = std::time::Instant::now();
+    loop {
+        let r = app
+            .graphql(
+                "query($id: UUID!) { stream(id: $id) { samples(limit: 5) { value } } }",
+                json!({ "id": id }),
+            )
+            .await;
+        let samples = ok(&r)["stream"]["samples"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if samples.len() == 4 {
+            assert_eq!(
+                samples[0]["value"],
+                json!({ "plain": true }),
+                "newest first: {r}"
+            );
+            break;
+        }
+        assert!(
+            started.elapsed() < tributary_catalog::SAMPLE_TTL * 3,
+            "the new message never showed: {r}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let r = app
         .graphql(
             "query($id: UUID!) { stream(id: $id) { samples(limit: 500) { offset } } }",

@@ -32,7 +32,7 @@ use uuid::Uuid;
 pub use clusters::{Cluster, ClusterHealth, ClusterInput};
 pub use error::CatalogError;
 pub use plans::{Plan, PlanInput};
-pub use samples::Sample;
+pub use samples::{SAMPLE_TTL, Sample};
 pub use schemas::{SchemaVersionView, schema_diff};
 pub use search::{Facet, FacetValue, SearchPage, SearchQuery, SearchSort};
 pub use streams::{
@@ -51,6 +51,7 @@ pub struct Catalog {
     admins: AdminCache,
     kafka_timeout: Duration,
     search_index: Arc<search::SearchIndex>,
+    samples: samples::SampleCache,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -72,6 +73,7 @@ impl Catalog {
             identity,
             secrets,
             admins: Arc::default(),
+            samples: Arc::default(),
             kafka_timeout,
         }
     }

@@ -20,6 +20,18 @@ use crate::{Catalog, CatalogError};
 pub const MAX_SAMPLES: usize = 50;
 /// What replaces a redacted value.
 pub const REDACTED: &str = "[redacted]";
+/// How long samples read from a topic are served to every viewer of the stream before the topic
+/// is read again (the stream page refreshes every 5 s; each read creates a Kafka consumer).
+pub const SAMPLE_TTL: Duration = Duration::from_secs(2);
+/// Streams whose samples are kept at once.
+const SAMPLE_CACHE: usize = 1_000;
+
+/// Samples per (stream, limit, stream version), with when they were read.
+pub(crate) type SampleCache = std::sync::Arc<
+    std::sync::Mutex<
+        std::collections::HashMap<(Uuid, usize, DateTime<Utc>), (Instant, Vec<Sample>)>,
+    >,
+>;
 
 /// One message from the topic.
 #[derive(Debug, Clone, Serialize)]
@@ -84,6 +96,13 @@ impl Catalog {
         if stream.topic_provisioned_at.is_none() {
             return Ok(Vec::new());
         }
+        // The stream's version is part of the key: a changed classification is applied at once.
+        let key = (stream.id, limit, stream.updated_at);
+        if let Some((read_at, samples)) = self.samples.lock().expect("sample cache").get(&key)
+            && read_at.elapsed() < SAMPLE_TTL
+        {
+            return Ok(samples.clone());
+        }
         let mut conn = self.pool.acquire().await?;
         let cluster = self.cluster_row(&mut conn, stream.cluster_id).await?;
         let mut config = self.kafka_config(&cluster)?.client_config();
@@ -119,6 +138,11 @@ impl Catalog {
                 key,
                 value,
             });
+        }
+        let mut cache = self.samples.lock().expect("sample cache");
+        cache.retain(|_, (read_at, _)| read_at.elapsed() < SAMPLE_TTL);
+        if cache.len() < SAMPLE_CACHE {
+            cache.insert(key, (Instant::now(), out.clone()));
         }
         Ok(out)
     }
