@@ -1,7 +1,8 @@
 //! `cargo xtask dev`: install what is missing, start PostgreSQL, Kafka, stripe-mock and Tributary
 //! with demo data, and stop everything in order on Ctrl-C.
-//! `cargo xtask test`: the same real services, then every check and test (format, lints, unit
-//! and integration tests, browser tests).
+//! `cargo xtask test`: the same real services (plus a third-party schema registry, Apicurio, for
+//! interoperability tests), then every check and test (format, lints, unit and integration tests,
+//! browser tests).
 
 mod build;
 mod proc;
@@ -443,6 +444,25 @@ fn test_with_postgres(
         || services::ensure_kafka_jars(ctx),
     )?;
     let stripe_bin = ui::step("stripe-mock", || services::ensure_stripe_mock(ctx))?;
+
+    // Service logs and data of this run; kept when something fails.
+    let run_dir = ctx
+        .target
+        .join("test-stack")
+        .join(format!("run-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&run_dir);
+    let registry_jar = ui::step(
+        &format!(
+            "Apicurio Registry {} (third-party schema registry)",
+            services::APICURIO_VERSION
+        ),
+        || services::ensure_external_registry(ctx),
+    )?;
+    // Its JVM boots (≈ 6 s) while the next steps run; it is waited for before the tests.
+    let mut registry = ui::step("launch Apicurio Registry for this run", || {
+        services::launch_external_registry(&registry_jar, &run_dir)
+    })?;
+
     let (chromium, end2end, site) = if full {
         let chromium = ui::step("Chromium", services::ensure_chromium)?;
         let end2end = ui::step("browser-test packages", || {
@@ -463,11 +483,6 @@ fn test_with_postgres(
     let bin = ui::step("build the tributary binary", || build::build_server(ctx))?;
 
     // One broker per test run, on free ports, with a fresh data folder and secret.
-    let run_dir = ctx
-        .target
-        .join("test-stack")
-        .join(format!("run-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&run_dir);
     let kafka = KafkaInstance {
         dir: run_dir.join("kafka"),
         port: proc::free_port()?,
@@ -491,6 +506,7 @@ fn test_with_postgres(
     let mut smtp = ui::step("start the SMTP server for this run", || {
         services::start_smtp(&python, smtp_port, &maildir, &run_dir.join("smtp.log"))
     })?;
+    ui::step("wait for Apicurio Registry", || registry.wait_ready())?;
 
     let output_dir = ctx.target.join("test-output");
     fs::create_dir_all(&output_dir).map_err(|e| e.to_string())?;
@@ -532,6 +548,10 @@ fn test_with_postgres(
         (
             "TRIBUTARY_TEST_PYTHONPATH".to_owned(),
             registry_python.display().to_string(),
+        ),
+        (
+            "TRIBUTARY_TEST_EXTERNAL_REGISTRY_URL".to_owned(),
+            registry.url(),
         ),
     ]);
 
@@ -630,6 +650,7 @@ fn test_with_postgres(
     }
 
     smtp.stop();
+    registry.stop();
     stripe.stop();
     kafka_service.stop();
     if failures.is_empty() {

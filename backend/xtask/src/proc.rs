@@ -96,12 +96,15 @@ pub fn run_with_progress(
     });
     let mut kept = Vec::new();
     let mut count = 0usize;
+    // The first match, then at most one line every 5 s (a big build downloads over a thousand).
+    let mut last_note: Option<Instant> = None;
     if let Some(stdout) = child.stdout.take() {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if line.contains(pattern) {
                 count += 1;
-                if count % 10 == 1 {
+                if last_note.is_none_or(|t| t.elapsed() >= Duration::from_secs(5)) {
                     ui::detail(format!("{label}: {count}…"));
+                    last_note = Some(Instant::now());
                 }
             }
             kept.push(line);

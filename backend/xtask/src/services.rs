@@ -1,5 +1,6 @@
 //! The real components: PostgreSQL (Debian), Apache Kafka (Maven Central jars), stripe-mock (Go
-//! module proxy), Chromium (Debian). Each `ensure_*` installs what is missing, idempotently.
+//! module proxy), Apicurio Registry (built from Maven Central, tests only), Chromium (Debian).
+//! Each `ensure_*` installs what is missing, idempotently.
 
 use std::{
     collections::BTreeMap,
@@ -8,7 +9,7 @@ use std::{
     path::{Path, PathBuf},
     process::Command,
     sync::Once,
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use crate::{
@@ -681,4 +682,174 @@ pub fn ensure_end2end_packages(ctx: &Ctx) -> Result<PathBuf, String> {
     )?;
     fs::write(&stamp, lock).map_err(|e| e.to_string())?;
     Ok(dir)
+}
+
+// ---------------------------------------------------------------- external schema registry (Apicurio)
+
+pub const APICURIO_VERSION: &str = "2.4.2.Final";
+/// Where Apicurio Registry serves the Confluent Schema Registry API.
+const APICURIO_CCOMPAT_PATH: &str = "/apis/ccompat/v7";
+/// The Maven project in `tests/external-registry/` that packages it; all of it is hashed into the
+/// build marker, so changing any of these files rebuilds.
+const APICURIO_SOURCES: [&str; 3] = [
+    "pom.xml",
+    "settings.xml",
+    "src/main/resources/application.properties",
+];
+
+/// FNV-1a (64 bit): a stable fingerprint of the sources for the cache marker.
+fn fingerprint(parts: &[(&str, &[u8])]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for (name, bytes) in parts {
+        let len = (bytes.len() as u64).to_le_bytes();
+        for b in name.bytes().chain(len).chain(bytes.iter().copied()) {
+            hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}
+
+/// Builds Apicurio Registry (a third-party, Confluent-compatible schema registry) from Maven
+/// Central once per change of `tests/external-registry/`; returns the runnable jar.
+pub fn ensure_external_registry(ctx: &Ctx) -> Result<PathBuf, String> {
+    let sources = ctx.root.join("tests/external-registry");
+    let mut files = Vec::new();
+    for name in APICURIO_SOURCES {
+        let bytes = fs::read(sources.join(name))
+            .map_err(|e| format!("tests/external-registry/{name}: {e}"))?;
+        files.push((name, bytes));
+    }
+    let stamp = fingerprint(
+        &files
+            .iter()
+            .map(|(n, b)| (*n, b.as_slice()))
+            .collect::<Vec<_>>(),
+    );
+    let home = ctx
+        .cache
+        .join(format!("apicurio-registry-{APICURIO_VERSION}"));
+    let jar = home.join("target/apicurio-runtime-1-runner.jar");
+    let marker = home.join(".complete");
+    if jar.is_file() && fs::read_to_string(&marker).is_ok_and(|m| m.trim() == stamp) {
+        ui::detail(format!(
+            "Apicurio Registry {APICURIO_VERSION} cached (sources {stamp})"
+        ));
+        return Ok(jar);
+    }
+    ensure_java_and_maven()?;
+    let _ = fs::remove_dir_all(&home);
+    for (name, bytes) in &files {
+        let file = home.join(name);
+        if let Some(dir) = file.parent() {
+            fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        }
+        fs::write(&file, bytes).map_err(|e| format!("{}: {e}", file.display()))?;
+    }
+    ui::detail(format!(
+        "mvn package: Quarkus build of Apicurio Registry {APICURIO_VERSION} (1–2 minutes, once)"
+    ));
+    proc::run_with_progress(
+        Command::new("mvn")
+            .current_dir(&home)
+            .arg("-B")
+            .arg("-s")
+            .arg(home.join("settings.xml"))
+            .args(["package", "-DskipTests"]),
+        &home.join("maven.log"),
+        "artifacts downloaded",
+        "Downloaded from",
+    )?;
+    if !jar.is_file() {
+        return Err(format!(
+            "the Maven build did not produce {}; see {}",
+            jar.display(),
+            home.join("maven.log").display()
+        ));
+    }
+    let jars = fs::read_dir(home.join("target/lib"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    ui::detail(format!("{} and {jars} libraries", jar.display()));
+    fs::write(&marker, &stamp).map_err(|e| e.to_string())?;
+    Ok(jar)
+}
+
+/// One Apicurio Registry for a test run (in-memory storage, so every run starts empty).
+pub struct ExternalRegistry {
+    service: Service,
+    port: u16,
+    started: Instant,
+}
+
+impl ExternalRegistry {
+    /// The base URL of its Confluent-compatible API, e.g. `http://127.0.0.1:41234/apis/ccompat/v7`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}{APICURIO_CCOMPAT_PATH}", self.port)
+    }
+
+    /// Waits until `GET <url>/subjects` answers 200: at most 60 s after the launch, but at least
+    /// 20 s from now (cargo builds running meanwhile can starve its JVM on two cores).
+    pub fn wait_ready(&mut self) -> Result<(), String> {
+        const BUDGET: Duration = Duration::from_secs(60);
+        const MIN_WAIT: Duration = Duration::from_secs(20);
+        let port = self.port;
+        let path = format!("{APICURIO_CCOMPAT_PATH}/subjects");
+        proc::wait_until(
+            "Apicurio Registry",
+            BUDGET.saturating_sub(self.started.elapsed()).max(MIN_WAIT),
+            Some(&mut self.service),
+            || crate::http_status(port, &path) == Some(200),
+        )
+        .map_err(|e| {
+            format!(
+                "{e}: GET {path} did not answer 200 in the {} since the launch; last lines of {}:\n{}",
+                ui::human(self.started.elapsed()),
+                self.service.log.display(),
+                self.service.log_tail(20)
+            )
+        })?;
+        // Quarkus logs "… started in 6.936s. Listening on: …": the real boot time (the wait may
+        // begin long after it).
+        let log = fs::read_to_string(&self.service.log).unwrap_or_default();
+        let boot = log
+            .split_once(" started in ")
+            .and_then(|(_, rest)| rest.split_once(". "))
+            .map_or_else(String::new, |(time, _)| format!(" (booted in {time})"));
+        ui::detail(format!("answering at {}{boot}", self.url()));
+        Ok(())
+    }
+
+    pub fn stop(&mut self) {
+        self.service.stop();
+    }
+}
+
+/// Launches the registry on loopback without waiting for it, so its JVM boots while other
+/// services start; `ExternalRegistry::wait_ready` waits. Runs in `dir` (its log goes there too).
+pub fn launch_external_registry(jar: &Path, dir: &Path) -> Result<ExternalRegistry, String> {
+    let port = proc::free_port()?;
+    fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let service = Service::spawn(
+        "Apicurio Registry",
+        Command::new("java")
+            .current_dir(dir)
+            .args([
+                "-Xmx256m",
+                "-XX:+UseSerialGC",
+                "-Djava.awt.headless=true",
+                "-Dquarkus.http.host=127.0.0.1",
+            ])
+            .arg(format!("-Dquarkus.http.port={port}"))
+            .arg("-jar")
+            .arg(jar),
+        &dir.join("external-registry.log"),
+        &BTreeMap::new(),
+        Duration::from_secs(10),
+    )?;
+    ui::detail(format!("booting on 127.0.0.1:{port}"));
+    Ok(ExternalRegistry {
+        service,
+        port,
+        started: Instant::now(),
+    })
 }
