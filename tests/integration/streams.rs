@@ -1158,3 +1158,282 @@ async fn versions_registered_through_the_registry_api_update_the_stream_and_noti
         .expect("count");
     assert_eq!(changes, 1);
 }
+
+/// A cluster whose schemas live in an external Confluent-compatible registry (Apicurio Registry,
+/// a registry nobody here wrote, started by `cargo xtask test`): stream schemas are checked,
+/// registered, listed and deleted there, and samples decode with its schema ids.
+#[tokio::test]
+async fn streams_on_a_cluster_with_an_external_registry_keep_their_schemas_there() {
+    use schema_registry_converter::{
+        async_impl::{avro::AvroEncoder, schema_registry::SrSettings},
+        schema_registry_common::SubjectNameStrategy,
+    };
+    let external = tributary_tests::external_registry_url();
+    let app = TestApp::spawn().await;
+    let operator = operator(&app).await;
+    let kafka = tributary_tests::kafka_config();
+    let register = "mutation($input: ClusterInput!) { registerCluster(input: $input) { id schemaRegistryUrl schemaRegistryUsername } }";
+    let input = |extra: Value| {
+        let mut input = json!({
+            "name": unique("ext"), "bootstrapServers": kafka.bootstrap_servers,
+            "securityProtocol": kafka.security_protocol.as_str(), "saslUsername": kafka.username,
+            "saslPassword": secrecy::ExposeSecret::expose_secret(&kafka.password),
+        });
+        if let (Some(base), Some(more)) = (input.as_object_mut(), extra.as_object()) {
+            base.extend(more.clone());
+        }
+        json!({ "input": input })
+    };
+    // Credentials without a registry, or a user without a secret, are refused by field.
+    let r = app
+        .graphql_as(
+            &operator,
+            register,
+            input(json!({ "schemaRegistryUsername": "reader", "schemaRegistryPassword": "x" })),
+        )
+        .await;
+    assert_eq!(code(&r), Some("VALIDATION"), "{r}");
+    assert_eq!(
+        r["errors"][0]["extensions"]["field"],
+        "schemaRegistryUsername"
+    );
+    let r = app
+        .graphql_as(
+            &operator,
+            register,
+            input(json!({ "schemaRegistryUrl": external, "schemaRegistryUsername": "reader" })),
+        )
+        .await;
+    assert_eq!(
+        r["errors"][0]["extensions"]["field"], "schemaRegistryPassword",
+        "{r}"
+    );
+    // The registry's secret is sealed and never returned (Apicurio here runs without auth and
+    // ignores the Basic header; the header's presence breaks nothing).
+    let r = app
+        .graphql_as(&operator, register, input(json!({ "schemaRegistryUrl": external, "schemaRegistryUsername": "reader", "schemaRegistryPassword": "registry-s3cret" })))
+        .await;
+    let cluster = &ok(&r)["registerCluster"];
+    assert_eq!(cluster["schemaRegistryUsername"], "reader");
+    assert_eq!(
+        cluster["schemaRegistryUrl"],
+        json!(external.trim_end_matches('/'))
+    );
+    let cluster: Uuid = cluster["id"].as_str().expect("id").parse().expect("uuid");
+    let sealed: String =
+        sqlx::query_scalar("select schema_registry_password_encrypted from clusters where id = $1")
+            .bind(cluster)
+            .fetch_one(&app.pool)
+            .await
+            .expect("sealed");
+    assert!(!sealed.contains("registry-s3cret"));
+    // Health covers the registry: this one answers, a registry that is down makes it unhealthy.
+    let health =
+        "mutation($id: UUID!) { checkClusterHealth(id: $id) { health { status message } } }";
+    let r = app
+        .graphql_as(&operator, health, json!({ "id": cluster }))
+        .await;
+    assert_eq!(
+        ok(&r)["checkClusterHealth"]["health"]["status"],
+        "healthy",
+        "{r}"
+    );
+    let r = app
+        .graphql_as(
+            &operator,
+            register,
+            input(json!({ "schemaRegistryUrl": "http://127.0.0.1:9/nothing" })),
+        )
+        .await;
+    let down = ok(&r)["registerCluster"]["id"].clone();
+    let r = app
+        .graphql_as(&operator, health, json!({ "id": down }))
+        .await;
+    let h = &ok(&r)["checkClusterHealth"]["health"];
+    assert_eq!(h["status"], "unhealthy", "{r}");
+    assert!(
+        h["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("schema registry")),
+        "{r}"
+    );
+
+    // A published stream: its value schema went to the external registry, not the embedded one.
+    let (org, token) = provider(&app).await;
+    let topic = format!("{}.ext", unique("it"));
+    let subject = format!("{topic}-value");
+    let id = published(&app, &token, org, cluster, &topic, json!({}), json!({})).await;
+    let http = reqwest::Client::new();
+    let get = |path: String| {
+        let (http, external) = (http.clone(), external.clone());
+        async move {
+            let response = http
+                .get(format!("{external}{path}"))
+                .send()
+                .await
+                .expect("external registry answers");
+            let status = response.status().as_u16();
+            (
+                status,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    assert_eq!(
+        get(format!("/subjects/{subject}/versions")).await,
+        (200, json!([1]))
+    );
+    let (_, config) = get(format!("/config/{subject}")).await;
+    assert_eq!(
+        config["compatibilityLevel"]
+            .as_str()
+            .or(config["compatibility"].as_str()),
+        Some("BACKWARD"),
+        "the stream's level is applied there: {config}"
+    );
+    let embedded: i64 =
+        sqlx::query_scalar("select count(*) from registry_versions where subject = $1")
+            .bind(&subject)
+            .fetch_one(&app.pool)
+            .await
+            .expect("count");
+    assert_eq!(embedded, 0);
+
+    // Compatibility is the external registry's verdict, with a reason even when it gives none.
+    let schema_input = |schema: &str| json!({ "input": { "streamId": id, "role": "VALUE", "schemaType": "AVRO", "schema": schema } });
+    let r = app
+        .graphql_as(&token, "mutation($input: RegisterSchemaInput!) { checkStreamSchema(input: $input) { isCompatible messages } }", schema_input(AVRO_BAD))
+        .await;
+    assert_eq!(ok(&r)["checkStreamSchema"]["isCompatible"], false, "{r}");
+    let register_schema = "mutation($input: RegisterSchemaInput!) { registerStreamSchema(input: $input) { created schema { version id } stream { schemaFields } } }";
+    let r = app
+        .graphql_as(&token, register_schema, schema_input(AVRO_BAD))
+        .await;
+    assert_eq!(code(&r), Some("INCOMPATIBLE_SCHEMA"), "{r}");
+    assert!(
+        r["errors"][0]["extensions"]["reasons"]
+            .as_array()
+            .is_some_and(|m| !m.is_empty()),
+        "{r}"
+    );
+    let r = app
+        .graphql_as(
+            &token,
+            register_schema,
+            schema_input("{\"type\": \"record\""),
+        )
+        .await;
+    assert_eq!(
+        code(&r),
+        Some("VALIDATION"),
+        "invalid schemas never reach the registry: {r}"
+    );
+    assert_eq!(
+        get(format!("/subjects/{subject}/versions")).await,
+        (200, json!([1]))
+    );
+    let r = app
+        .graphql_as(&token, register_schema, schema_input(AVRO_V2))
+        .await;
+    let v2 = &ok(&r)["registerStreamSchema"];
+    assert_eq!(v2["created"], true);
+    assert_eq!(v2["schema"]["version"], 2);
+    assert!(
+        v2["stream"]["schemaFields"]
+            .as_array()
+            .is_some_and(|f| f.contains(&json!("venue"))),
+        "{r}"
+    );
+    // Registering the same schema again is idempotent: no new version, no event.
+    let r = app
+        .graphql_as(&token, register_schema, schema_input(AVRO_V2))
+        .await;
+    assert_eq!(ok(&r)["registerStreamSchema"]["created"], false);
+    let r = app
+        .graphql_as(
+            &token,
+            "query($id: UUID!) { stream(id: $id) { schemaVersions(role: VALUE) { version id } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let versions = ok(&r)["stream"]["schemaVersions"]
+        .as_array()
+        .cloned()
+        .expect("versions");
+    assert_eq!(versions.len(), 2, "{r}");
+    assert_eq!(versions[1]["id"], v2["schema"]["id"]);
+
+    // A producer serializing through the external registry (schema_registry_converter, with
+    // the registry's own id for v2); the stream page decodes its messages there.
+    let encoder = AvroEncoder::new(
+        SrSettings::new_builder(external.clone())
+            .no_proxy()
+            .set_timeout(Duration::from_secs(10))
+            .build()
+            .expect("settings"),
+    );
+    let bytes = encoder
+        .encode(
+            vec![
+                ("trade_id", apache_avro::types::Value::String("x-1".into())),
+                ("price_minor", apache_avro::types::Value::Long(42)),
+                (
+                    "customer_email",
+                    apache_avro::types::Value::String("ada@example.com".into()),
+                ),
+                ("venue", apache_avro::types::Value::String("XLON".into())),
+            ],
+            SubjectNameStrategy::TopicNameStrategy(topic.clone(), false),
+        )
+        .await
+        .expect("encode with the external registry's latest schema");
+    assert_eq!(
+        i64::from(i32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]])),
+        v2["schema"]["id"].as_i64().expect("id")
+    );
+    let producer: rdkafka::producer::FutureProducer =
+        kafka.client_config().create().expect("producer");
+    producer
+        .send(
+            rdkafka::producer::FutureRecord::<str, [u8]>::to(&topic).payload(&bytes),
+            Duration::from_secs(10),
+        )
+        .await
+        .expect("delivered");
+    let r = app
+        .graphql(
+            "query($id: UUID!) { stream(id: $id) { samples(limit: 5) { value } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        ok(&r)["stream"]["samples"][0]["value"],
+        json!({ "trade_id": "x-1", "price_minor": 42, "customer_email": "ada@example.com", "venue": "XLON" }),
+        "{r}"
+    );
+
+    // Deleting a draft removes its subject from the external registry too.
+    let other = format!("{}.extdraft", unique("it"));
+    let draft_id = draft(&app, &token, org, cluster, &other, json!({})).await["id"].clone();
+    ok(&app
+        .graphql_as(&token, "mutation($id: UUID!) { provisionStreamTopic(id: $id, input: { partitions: 1 }) { id } }", json!({ "id": draft_id }))
+        .await);
+    ok(&app
+        .graphql_as(&token, "mutation($input: RegisterSchemaInput!) { registerStreamSchema(input: $input) { created } }", json!({ "input": { "streamId": draft_id, "role": "VALUE", "schemaType": "AVRO", "schema": AVRO_V1 } }))
+        .await);
+    assert_eq!(
+        get(format!("/subjects/{other}-value/versions")).await.0,
+        200
+    );
+    ok(&app
+        .graphql_as(
+            &token,
+            "mutation($id: UUID!) { deleteDraftStream(id: $id) }",
+            json!({ "id": draft_id }),
+        )
+        .await);
+    assert_eq!(
+        get(format!("/subjects/{other}-value/versions")).await.0,
+        404
+    );
+}

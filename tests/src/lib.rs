@@ -55,6 +55,12 @@ pub fn kafka_config() -> KafkaConfig {
     }
 }
 
+/// Base URL of the external Confluent-compatible registry `cargo xtask test` starts (Apicurio
+/// Registry's `ccompat` API).
+pub fn external_registry_url() -> String {
+    var("TRIBUTARY_TEST_EXTERNAL_REGISTRY_URL")
+}
+
 pub fn kafka_admin() -> KafkaAdmin {
     KafkaAdmin::new(&kafka_config(), Duration::from_secs(15)).expect("admin client")
 }
@@ -99,6 +105,8 @@ pub struct TestDb {
 impl TestDb {
     /// Creates an empty database (no migrations applied).
     pub async fn empty() -> Self {
+        // Every test and bench starts here; their HTTP clients need a TLS crypto provider.
+        tributary_registry::install_crypto_provider();
         let admin_url = var("TRIBUTARY_TEST_DATABASE_URL");
         // `tt_<unix seconds>_<random>`: `cargo xtask test` drops leftovers older than an hour.
         let now = std::time::SystemTime::now()
@@ -358,7 +366,7 @@ impl TestApp {
                     secrecy::ExposeSecret::expose_secret(&kafka.password).to_owned(),
                 ),
                 ca_pem: None,
-                schema_registry_url: None,
+                ..Default::default()
             })
             .await
             .expect("cluster")

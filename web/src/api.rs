@@ -1817,6 +1817,8 @@ pub struct ClusterView {
     pub has_ca_bundle: bool,
     /// `None`: the embedded registry.
     pub schema_registry_url: Option<String>,
+    /// The external registry's user, if it is called with credentials.
+    pub schema_registry_username: Option<String>,
     pub health: HealthView,
 }
 
@@ -1842,7 +1844,7 @@ pub fn time_ago(seconds: i64) -> String {
 mod cluster_wire {
     use serde::Deserialize;
 
-    pub const CLUSTER_FIELDS: &str = "id name region bootstrapServers securityProtocol saslUsername hasCaBundle schemaRegistryUrl health { status message checkedAt latencyMs brokerCount }";
+    pub const CLUSTER_FIELDS: &str = "id name region bootstrapServers securityProtocol saslUsername hasCaBundle schemaRegistryUrl schemaRegistryUsername health { status message checkedAt latencyMs brokerCount }";
 
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
@@ -1865,6 +1867,7 @@ mod cluster_wire {
         pub sasl_username: String,
         pub has_ca_bundle: bool,
         pub schema_registry_url: Option<String>,
+        pub schema_registry_username: Option<String>,
         pub health: Health,
     }
 
@@ -1898,6 +1901,7 @@ mod cluster_wire {
                 sasl_username: c.sasl_username,
                 has_ca_bundle: c.has_ca_bundle,
                 schema_registry_url: c.schema_registry_url.filter(|u| !u.is_empty()),
+                schema_registry_username: c.schema_registry_username,
                 health: c.health.into(),
             }
         }
@@ -1969,6 +1973,8 @@ pub async fn register_cluster(
     sasl_password: String,
     ca_pem: String,
     schema_registry_url: String,
+    schema_registry_username: String,
+    schema_registry_password: String,
 ) -> Result<FormResult<String>, ServerFnError> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
@@ -1995,6 +2001,8 @@ pub async fn register_cluster(
             "saslPassword": sasl_password,
             "caPem": ca_pem,
             "schemaRegistryUrl": non_empty(schema_registry_url),
+            "schemaRegistryUsername": non_empty(schema_registry_username),
+            "schemaRegistryPassword": (!schema_registry_password.is_empty()).then_some(schema_registry_password),
         } }),
     )
     .await;

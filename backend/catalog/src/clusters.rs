@@ -15,6 +15,7 @@ use tributary_db::{
 };
 use tributary_identity::Actor;
 use tributary_provisioning::{KafkaAdmin, KafkaConfig, SecurityProtocol};
+use tributary_registry::RemoteRegistry;
 use uuid::Uuid;
 
 use crate::{Catalog, CatalogError};
@@ -42,6 +43,8 @@ pub struct Cluster {
     pub has_ca_bundle: bool,
     /// `None`: the embedded registry at `/registry`.
     pub schema_registry_url: Option<String>,
+    /// The user (or API key) the external registry is called with; its secret is never shown.
+    pub schema_registry_username: Option<String>,
     pub health: ClusterHealth,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -58,6 +61,8 @@ pub(crate) struct ClusterRow {
     sasl_password_encrypted: String,
     ca_pem: Option<String>,
     schema_registry_url: Option<String>,
+    schema_registry_username: Option<String>,
+    schema_registry_password_encrypted: Option<String>,
     health_status: String,
     health_message: String,
     health_checked_at: Option<DateTime<Utc>>,
@@ -67,7 +72,7 @@ pub(crate) struct ClusterRow {
     updated_at: DateTime<Utc>,
 }
 
-pub(crate) const CLUSTER_COLUMNS: &str = "id, name, region, bootstrap_servers, security_protocol, sasl_username, sasl_password_encrypted, ca_pem, schema_registry_url, health_status, health_message, health_checked_at, health_latency_ms, broker_count, created_at, updated_at";
+pub(crate) const CLUSTER_COLUMNS: &str = "id, name, region, bootstrap_servers, security_protocol, sasl_username, sasl_password_encrypted, ca_pem, schema_registry_url, schema_registry_username, schema_registry_password_encrypted, health_status, health_message, health_checked_at, health_latency_ms, broker_count, created_at, updated_at";
 
 impl From<&ClusterRow> for Cluster {
     fn from(r: &ClusterRow) -> Self {
@@ -80,6 +85,7 @@ impl From<&ClusterRow> for Cluster {
             sasl_username: r.sasl_username.clone(),
             has_ca_bundle: r.ca_pem.is_some(),
             schema_registry_url: r.schema_registry_url.clone(),
+            schema_registry_username: r.schema_registry_username.clone(),
             health: ClusterHealth {
                 status: r.health_status.clone(),
                 message: r.health_message.clone(),
@@ -105,6 +111,10 @@ pub struct ClusterInput {
     pub sasl_password: Option<String>,
     pub ca_pem: Option<String>,
     pub schema_registry_url: Option<String>,
+    /// Basic credentials of the external registry; an empty user means none.
+    pub schema_registry_username: Option<String>,
+    /// `None` keeps the stored secret on update (if the user stays set).
+    pub schema_registry_password: Option<String>,
 }
 
 struct ValidCluster {
@@ -115,6 +125,7 @@ struct ValidCluster {
     sasl_username: String,
     ca_pem: Option<String>,
     schema_registry_url: Option<String>,
+    schema_registry_username: Option<String>,
 }
 
 fn validate(input: &ClusterInput) -> Result<ValidCluster, CatalogError> {
@@ -208,6 +219,34 @@ fn validate(input: &ClusterInput) -> Result<ValidCluster, CatalogError> {
             ));
         }
     }
+    let schema_registry_username = input
+        .schema_registry_username
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned);
+    if let Some(user) = &schema_registry_username {
+        if schema_registry_url.is_none() {
+            return Err(CatalogError::validation(
+                "schemaRegistryUsername",
+                "credentials only apply to an external registry; give its URL too",
+            ));
+        }
+        if user.len() > 256 || user.contains(':') {
+            return Err(CatalogError::validation(
+                "schemaRegistryUsername",
+                "must be at most 256 characters, without `:`",
+            ));
+        }
+    }
+    if let Some(password) = &input.schema_registry_password
+        && (password.len() > 1024 || (schema_registry_username.is_some() && password.is_empty()))
+    {
+        return Err(CatalogError::validation(
+            "schemaRegistryPassword",
+            "must be 1 to 1024 characters",
+        ));
+    }
     Ok(ValidCluster {
         name: name.to_owned(),
         region: region.to_owned(),
@@ -216,7 +255,12 @@ fn validate(input: &ClusterInput) -> Result<ValidCluster, CatalogError> {
         sasl_username: sasl_username.to_owned(),
         ca_pem,
         schema_registry_url,
+        schema_registry_username,
     })
+}
+
+fn registry_password_context(id: Uuid) -> String {
+    format!("cluster:{id}:schema_registry_password")
 }
 
 fn password_context(id: Uuid) -> String {
@@ -311,9 +355,25 @@ impl Catalog {
         check_password(password)?;
         let id = Uuid::new_v4();
         let sealed = self.secrets.seal(password, &password_context(id))?;
+        let registry_sealed = match (
+            &valid.schema_registry_username,
+            &input.schema_registry_password,
+        ) {
+            (None, _) => None,
+            (Some(_), Some(secret)) => {
+                Some(self.secrets.seal(secret, &registry_password_context(id))?)
+            }
+            (Some(_), None) => {
+                return Err(CatalogError::validation(
+                    "schemaRegistryPassword",
+                    "is required with a registry user",
+                ));
+            }
+        };
         let row: ClusterRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "insert into clusters (id, name, region, bootstrap_servers, security_protocol, sasl_username, sasl_password_encrypted, ca_pem, schema_registry_url)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            "insert into clusters (id, name, region, bootstrap_servers, security_protocol, sasl_username, sasl_password_encrypted, ca_pem, schema_registry_url,
+                                   schema_registry_username, schema_registry_password_encrypted)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
              returning {CLUSTER_COLUMNS}"
         )))
         .bind(id)
@@ -325,6 +385,8 @@ impl Catalog {
         .bind(sealed)
         .bind(&valid.ca_pem)
         .bind(&valid.schema_registry_url)
+        .bind(&valid.schema_registry_username)
+        .bind(registry_sealed)
         .fetch_one(&mut *conn)
         .await
         .map_err(|e| unique_name(e, &valid.name))?;
@@ -396,9 +458,28 @@ impl Catalog {
             }
             None => before.sasl_password_encrypted.clone(),
         };
+        let registry_sealed = match (
+            &valid.schema_registry_username,
+            &input.schema_registry_password,
+        ) {
+            (None, _) => None,
+            (Some(_), Some(secret)) => {
+                Some(self.secrets.seal(secret, &registry_password_context(id))?)
+            }
+            (Some(_), None) => match &before.schema_registry_password_encrypted {
+                Some(kept) => Some(kept.clone()),
+                None => {
+                    return Err(CatalogError::validation(
+                        "schemaRegistryPassword",
+                        "is required with a registry user",
+                    ));
+                }
+            },
+        };
         let row: ClusterRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "update clusters set name = $2, region = $3, bootstrap_servers = $4, security_protocol = $5,
                     sasl_username = $6, sasl_password_encrypted = $7, ca_pem = $8, schema_registry_url = $9,
+                    schema_registry_username = $10, schema_registry_password_encrypted = $11,
                     health_status = 'unknown', health_message = 'settings changed; not checked yet',
                     updated_at = now()
               where id = $1
@@ -413,6 +494,8 @@ impl Catalog {
         .bind(sealed)
         .bind(&valid.ca_pem)
         .bind(&valid.schema_registry_url)
+        .bind(&valid.schema_registry_username)
+        .bind(registry_sealed)
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| unique_name(e, &valid.name))?;
@@ -420,6 +503,9 @@ impl Catalog {
         let mut after = serde_json::to_value(&cluster).unwrap_or_default();
         if input.sasl_password.is_some() {
             after["saslPasswordRotated"] = json!(true);
+        }
+        if input.schema_registry_password.is_some() && valid.schema_registry_username.is_some() {
+            after["schemaRegistryPasswordRotated"] = json!(true);
         }
         audit::record(
             &mut tx,
@@ -602,6 +688,43 @@ impl Catalog {
         Ok(admin)
     }
 
+    /// The external registry of a cluster, or `None` for the embedded one.
+    pub(crate) fn registry_for(
+        &self,
+        row: &ClusterRow,
+    ) -> Result<Option<RemoteRegistry>, CatalogError> {
+        let Some(url) = &row.schema_registry_url else {
+            return Ok(None);
+        };
+        let mut cache = self
+            .registries
+            .lock()
+            .map_err(|_| CatalogError::Internal("registry cache poisoned".into()))?;
+        if let Some((version, registry)) = cache.get(&row.id)
+            && *version == row.updated_at
+        {
+            return Ok(Some(registry.clone()));
+        }
+        let credentials = match (
+            &row.schema_registry_username,
+            &row.schema_registry_password_encrypted,
+        ) {
+            (Some(user), Some(sealed)) => Some((
+                user.clone(),
+                SecretString::from(
+                    self.secrets
+                        .open(sealed, &registry_password_context(row.id))?,
+                ),
+            )),
+            _ => None,
+        };
+        let http = tributary_registry::http_client(row.ca_pem.as_deref())
+            .map_err(|e| CatalogError::Unavailable(e.to_string()))?;
+        let registry = RemoteRegistry::new(url, http, credentials);
+        cache.insert(row.id, (row.updated_at, registry.clone()));
+        Ok(Some(registry))
+    }
+
     fn forget_admin(&self, id: Uuid) {
         if let Ok(mut cache) = self.admins.lock() {
             cache.remove(&id);
@@ -631,14 +754,29 @@ impl Catalog {
                 .map_err(|e| format!("cannot reach or log in: {e}")),
             Err(e) => Err(e.to_string()),
         };
+        // An external schema registry is part of the cluster's health: streams cannot take
+        // schema changes, nor samples be decoded, without it.
+        let registry = match (&outcome, self.registry_for(&row)) {
+            (Ok(_), Ok(Some(registry))) => registry.ping().await.err().map(|e| e.to_string()),
+            (Ok(_), Err(e)) => Some(e.to_string()),
+            _ => None,
+        };
         let latency = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
-        let (status, message, brokers) = match &outcome {
-            Ok(info) => (
+        let (status, message, brokers) = match (&outcome, registry) {
+            (Ok(info), None) => (
                 "healthy",
                 format!("{} broker(s) answered", info.broker_count),
                 i32::try_from(info.broker_count).ok(),
             ),
-            Err(reason) => ("unhealthy", reason.clone(), None),
+            (Ok(info), Some(problem)) => (
+                "unhealthy",
+                format!(
+                    "{} broker(s) answered, but the schema registry failed: {problem}",
+                    info.broker_count
+                ),
+                i32::try_from(info.broker_count).ok(),
+            ),
+            (Err(reason), _) => ("unhealthy", reason.clone(), None),
         };
         let mut tx = self.pool.begin().await?;
         let previous: String =
@@ -708,6 +846,8 @@ mod tests {
             sasl_password: Some("pw".into()),
             ca_pem: None,
             schema_registry_url: None,
+            schema_registry_username: None,
+            schema_registry_password: None,
         }
     }
 

@@ -42,6 +42,9 @@ pub use streams::{
 /// Admin clients per cluster, with the `updated_at` of the settings they were made from.
 type AdminCache = Arc<Mutex<HashMap<Uuid, (DateTime<Utc>, KafkaAdmin)>>>;
 
+/// External schema registry clients per cluster, with the `updated_at` they were made from.
+type RegistryCache = Arc<Mutex<HashMap<Uuid, (DateTime<Utc>, tributary_registry::RemoteRegistry)>>>;
+
 /// The catalog service. Cheap to clone.
 #[derive(Clone)]
 pub struct Catalog {
@@ -51,6 +54,7 @@ pub struct Catalog {
     admins: AdminCache,
     kafka_timeout: Duration,
     search_index: Arc<search::SearchIndex>,
+    registries: RegistryCache,
     samples: samples::SampleCache,
 }
 
@@ -73,6 +77,7 @@ impl Catalog {
             identity,
             secrets,
             admins: Arc::default(),
+            registries: Arc::default(),
             samples: Arc::default(),
             kafka_timeout,
         }

@@ -105,6 +105,7 @@ impl Catalog {
         }
         let mut conn = self.pool.acquire().await?;
         let cluster = self.cluster_row(&mut conn, stream.cluster_id).await?;
+        let remote = self.registry_for(&cluster)?;
         let mut config = self.kafka_config(&cluster)?.client_config();
         config
             .set("enable.auto.commit", "false")
@@ -119,11 +120,11 @@ impl Catalog {
         let mut out = Vec::with_capacity(raw.len());
         for r in raw {
             let mut key = match r.key {
-                Some(bytes) => Some(self.decode(&mut conn, &bytes).await),
+                Some(bytes) => Some(self.decode(&mut conn, remote.as_ref(), &bytes).await),
                 None => None,
             };
             let mut value = match r.value {
-                Some(bytes) => Some(self.decode(&mut conn, &bytes).await),
+                Some(bytes) => Some(self.decode(&mut conn, remote.as_ref(), &bytes).await),
                 None => None,
             };
             for v in [key.as_mut(), value.as_mut()].into_iter().flatten() {
@@ -147,11 +148,20 @@ impl Catalog {
         Ok(out)
     }
 
-    /// Registry-framed payloads decode with their schema; plain JSON stays JSON; anything else
-    /// is shown as text or base64.
-    async fn decode(&self, conn: &mut sqlx::PgConnection, bytes: &[u8]) -> Value {
+    /// Registry-framed payloads decode with their schema (from the cluster's external registry
+    /// if it has one); plain JSON stays JSON; anything else is shown as text or base64.
+    async fn decode(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        remote: Option<&tributary_registry::RemoteRegistry>,
+        bytes: &[u8],
+    ) -> Value {
         if bytes.first() == Some(&0) && bytes.len() > 5 {
-            match tributary_registry::decode_message(conn, bytes).await {
+            let decoded = match remote {
+                Some(registry) => registry.decode_message(bytes).await,
+                None => tributary_registry::decode_message(conn, bytes).await,
+            };
+            match decoded {
                 Ok(v) => return v,
                 Err(e) => tracing::debug!(error = %e, "sample did not decode with the registry"),
             }

@@ -1,14 +1,16 @@
-//! A stream's key and value schemas, held in the embedded registry under the TopicNameStrategy
-//! subjects `<topic>-key` and `<topic>-value`. The stream claims both subjects for its provider
-//! when it is created, so nobody else can register schemas for its topic.
+//! A stream's key and value schemas under the TopicNameStrategy subjects `<topic>-key` and
+//! `<topic>-value`, held in the embedded registry or, when the stream's cluster names one, in an
+//! external Confluent-compatible registry. In the embedded registry the stream claims both
+//! subjects for its provider when it is created, so nobody else can register schemas for its
+//! topic; an external registry enforces its own access rules.
 
 use serde_json::json;
 use similar::TextDiff;
 use sqlx::PgConnection;
 use tributary_identity::Actor;
 use tributary_registry::{
-    self as registry, CompatibilityReport, Level, Registered, RegistryError, SchemaInput,
-    SubjectVersion, VersionSelector,
+    self as registry, CompatibilityReport, Level, Reference, Registered, RegistryError,
+    RemoteRegistry, ResolvedReference, SchemaInput, SubjectVersion, VersionSelector,
 };
 use uuid::Uuid;
 
@@ -31,6 +33,7 @@ pub(crate) fn schema_error(error: RegistryError) -> CatalogError {
         RegistryError::Forbidden => CatalogError::Forbidden,
         RegistryError::Conflict(m) => CatalogError::Conflict(m),
         RegistryError::Database(e) => CatalogError::Database(e),
+        RegistryError::Remote(m) => CatalogError::Unavailable(m),
         other => CatalogError::Schema(other.to_string()),
     }
 }
@@ -40,6 +43,74 @@ fn level(stream: &Stream) -> Level {
         .into_iter()
         .find(|l| l.as_str() == stream.compatibility)
         .unwrap_or(Level::Backward)
+}
+
+/// Where a stream's schemas live.
+pub(crate) enum Schemas {
+    /// The embedded registry, read and written in the caller's transaction.
+    Embedded,
+    /// The cluster's external registry.
+    Remote(RemoteRegistry),
+}
+
+impl Schemas {
+    async fn latest(
+        &self,
+        conn: &mut PgConnection,
+        subject: &str,
+    ) -> Result<Option<SubjectVersion>, CatalogError> {
+        match self {
+            Self::Embedded => match registry::latest(conn, subject).await {
+                Ok(v) => Ok(Some(v)),
+                Err(RegistryError::SubjectNotFound(_) | RegistryError::VersionNotFound(_)) => {
+                    Ok(None)
+                }
+                Err(e) => Err(schema_error(e)),
+            },
+            Self::Remote(r) => r.latest(subject).await.map_err(schema_error),
+        }
+    }
+
+    async fn versions(
+        &self,
+        conn: &mut PgConnection,
+        subject: &str,
+    ) -> Result<Vec<i32>, CatalogError> {
+        match self {
+            Self::Embedded => match registry::versions(conn, subject, false).await {
+                Ok(n) => Ok(n),
+                Err(RegistryError::SubjectNotFound(_)) => Ok(Vec::new()),
+                Err(e) => Err(schema_error(e)),
+            },
+            Self::Remote(r) => r.versions(subject).await.map_err(schema_error),
+        }
+    }
+
+    async fn version(
+        &self,
+        conn: &mut PgConnection,
+        subject: &str,
+        version: i32,
+    ) -> Result<SubjectVersion, CatalogError> {
+        match self {
+            Self::Embedded => registry::version(conn, subject, VersionSelector::Number(version))
+                .await
+                .map_err(schema_error),
+            Self::Remote(r) => r.version(subject, version).await.map_err(schema_error),
+        }
+    }
+
+    async fn resolve(
+        &self,
+        conn: &mut PgConnection,
+        refs: &[Reference],
+    ) -> Result<Vec<ResolvedReference>, CatalogError> {
+        match self {
+            Self::Embedded => registry::resolve_references(conn, refs).await,
+            Self::Remote(r) => r.resolve_references(refs).await,
+        }
+        .map_err(schema_error)
+    }
 }
 
 /// One version of a stream's schema, as the schema viewer shows it.
@@ -70,12 +141,28 @@ impl From<SubjectVersion> for SchemaVersionView {
 }
 
 impl Catalog {
+    /// Where the stream's schemas live (its cluster's registry).
+    pub(crate) async fn schemas_of(
+        &self,
+        conn: &mut PgConnection,
+        stream: &Stream,
+    ) -> Result<Schemas, CatalogError> {
+        let cluster = self.cluster_row(conn, stream.cluster_id).await?;
+        Ok(match self.registry_for(&cluster)? {
+            Some(remote) => Schemas::Remote(remote),
+            None => Schemas::Embedded,
+        })
+    }
+
     /// Claims the stream's subjects for its provider and applies its compatibility level.
     pub(crate) async fn claim_subjects(
         &self,
         conn: &mut PgConnection,
         stream: &Stream,
     ) -> Result<(), CatalogError> {
+        if let Schemas::Remote(_) = self.schemas_of(conn, stream).await? {
+            return self.apply_compatibility(conn, stream).await;
+        }
         for key in [true, false] {
             let subject = stream.subject(key);
             registry::claim_subject(conn, &subject, stream.provider_org_id)
@@ -96,10 +183,23 @@ impl Catalog {
         conn: &mut PgConnection,
         stream: &Stream,
     ) -> Result<(), CatalogError> {
+        let schemas = self.schemas_of(conn, stream).await?;
         for key in [true, false] {
-            registry::set_subject_compatibility(conn, &stream.subject(key), level(stream))
-                .await
-                .map_err(schema_error)?;
+            match &schemas {
+                Schemas::Embedded => {
+                    registry::set_subject_compatibility(conn, &stream.subject(key), level(stream))
+                        .await
+                }
+                // Some registries (Apicurio) keep no config for a subject without versions;
+                // registering sets the level again.
+                Schemas::Remote(r) => {
+                    match r.set_level(&stream.subject(key), level(stream)).await {
+                        Err(RegistryError::SubjectNotFound(_)) => Ok(()),
+                        other => other,
+                    }
+                }
+            }
+            .map_err(schema_error)?;
         }
         Ok(())
     }
@@ -112,6 +212,10 @@ impl Catalog {
     ) -> Result<(), CatalogError> {
         // Streams listed before the registry existed have no subjects yet: claim them first.
         self.claim_subjects(conn, stream).await?;
+        if let Schemas::Remote(_) = self.schemas_of(conn, stream).await? {
+            // Who reads an external registry is that registry's business.
+            return Ok(());
+        }
         let public = matches!(stream.status.as_str(), "published" | "deprecated")
             && matches!(stream.visibility.as_str(), "public" | "unlisted");
         for key in [true, false] {
@@ -128,6 +232,15 @@ impl Catalog {
         conn: &mut PgConnection,
         stream: &Stream,
     ) -> Result<(), CatalogError> {
+        if let Schemas::Remote(remote) = self.schemas_of(conn, stream).await? {
+            for key in [true, false] {
+                remote
+                    .delete_subject(&stream.subject(key))
+                    .await
+                    .map_err(schema_error)?;
+            }
+            return Ok(());
+        }
         for key in [true, false] {
             let subject = stream.subject(key);
             for permanent in [false, true] {
@@ -164,13 +277,42 @@ impl Catalog {
             .stream_for_change(&mut tx, actor, stream_id, can_edit)
             .await?;
         let subject = stream.subject(key);
-        let before = registry::latest(&mut tx, &subject).await.ok();
-        let Registered { version, .. } = registry::register(&mut tx, &subject, input)
-            .await
-            .map_err(schema_error)?;
-        let current = registry::version(&mut tx, &subject, VersionSelector::Number(version))
-            .await
-            .map_err(schema_error)?;
+        let schemas = self.schemas_of(&mut tx, &stream).await?;
+        let before = schemas.latest(&mut tx, &subject).await?;
+        let current = match &schemas {
+            Schemas::Embedded => {
+                let Registered { version, .. } = registry::register(&mut tx, &subject, input)
+                    .await
+                    .map_err(schema_error)?;
+                schemas.version(&mut tx, &subject, version).await?
+            }
+            Schemas::Remote(remote) => {
+                // Checked here first: the real parsers give precise errors, and a compatibility
+                // check gives the reasons a bare 409 would not.
+                let refs = remote
+                    .resolve_references(&input.references)
+                    .await
+                    .map_err(schema_error)?;
+                registry::field_names(input.schema_type, &input.schema, &refs)
+                    .map_err(schema_error)?;
+                if before.is_some() {
+                    let report = remote.check(&subject, &input).await.map_err(schema_error)?;
+                    if !report.is_compatible {
+                        return Err(CatalogError::IncompatibleSchema(report.messages));
+                    }
+                }
+                let registered = remote
+                    .register(&subject, &input)
+                    .await
+                    .map_err(schema_error)?;
+                remote
+                    .set_level(&subject, level(&stream))
+                    .await
+                    .map_err(schema_error)?;
+                registered
+            }
+        };
+        let version = current.version;
         let created = before.as_ref().is_none_or(|b| b.version < version);
         if created {
             self.follow_schema_version(
@@ -306,12 +448,11 @@ impl Catalog {
         key: bool,
         new: &SubjectVersion,
     ) -> Result<Vec<String>, CatalogError> {
-        let other = registry::latest(conn, &stream.subject(!key)).await.ok();
+        let schemas = self.schemas_of(conn, stream).await?;
+        let other = schemas.latest(conn, &stream.subject(!key)).await?;
         let mut fields = Vec::new();
         for version in [Some(new), other.as_ref()].into_iter().flatten() {
-            let refs = registry::resolve_references(conn, &version.references)
-                .await
-                .map_err(schema_error)?;
+            let refs = schemas.resolve(conn, &version.references).await?;
             fields.extend(
                 registry::field_names(version.schema_type, &version.schema, &refs)
                     .map_err(schema_error)?,
@@ -336,18 +477,24 @@ impl Catalog {
             .stream_for_change(&mut tx, actor, stream_id, can_edit)
             .await?;
         let subject = stream.subject(key);
-        if registry::latest(&mut tx, &subject).await.is_err() {
+        let schemas = self.schemas_of(&mut tx, &stream).await?;
+        if schemas.latest(&mut tx, &subject).await?.is_none() {
             // First version: only validity matters.
-            registry::field_names(input.schema_type, &input.schema, &[]).map_err(schema_error)?;
+            let refs = schemas.resolve(&mut tx, &input.references).await?;
+            registry::field_names(input.schema_type, &input.schema, &refs).map_err(schema_error)?;
             return Ok(CompatibilityReport {
                 is_compatible: true,
                 messages: Vec::new(),
             });
         }
-        let report =
-            registry::check_compatibility(&mut tx, &subject, input, VersionSelector::Latest)
-                .await
-                .map_err(schema_error)?;
+        let report = match &schemas {
+            Schemas::Embedded => {
+                registry::check_compatibility(&mut tx, &subject, input, VersionSelector::Latest)
+                    .await
+            }
+            Schemas::Remote(remote) => remote.check(&subject, &input).await,
+        }
+        .map_err(schema_error)?;
         tx.rollback().await?;
         Ok(report)
     }
@@ -362,17 +509,12 @@ impl Catalog {
         let stream = self.stream(actor, stream_id).await?;
         let mut conn = self.pool.acquire().await?;
         let subject = stream.subject(key);
-        let numbers = match registry::versions(&mut conn, &subject, false).await {
-            Ok(n) => n,
-            Err(RegistryError::SubjectNotFound(_)) => return Ok(Vec::new()),
-            Err(e) => return Err(schema_error(e)),
-        };
+        let schemas = self.schemas_of(&mut conn, &stream).await?;
+        let numbers = schemas.versions(&mut conn, &subject).await?;
         let mut out = Vec::with_capacity(numbers.len());
         for n in numbers {
             out.push(SchemaVersionView::from(
-                registry::version(&mut conn, &subject, VersionSelector::Number(n))
-                    .await
-                    .map_err(schema_error)?,
+                schemas.version(&mut conn, &subject, n).await?,
             ));
         }
         Ok(out)

@@ -41,6 +41,9 @@ pub enum RegistryError {
     Conflict(String),
     #[error("cannot decode the message: {0}")]
     Decode(String),
+    /// An external registry did not answer, refused the credentials or failed.
+    #[error("{0}")]
+    Remote(String),
     #[error("store error")]
     Database(#[from] sqlx::Error),
 }

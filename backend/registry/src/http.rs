@@ -101,6 +101,7 @@ impl From<RegistryError> for HttpError {
             E::Incompatible(_) => (StatusCode::CONFLICT, 409),
             E::Conflict(_) => (StatusCode::CONFLICT, 40901),
             E::Forbidden => (StatusCode::FORBIDDEN, 40301),
+            E::Remote(_) => (StatusCode::BAD_GATEWAY, 50003),
             E::Database(cause) => {
                 tracing::error!(error = %cause, "schema registry store error");
                 return Self {

@@ -11,6 +11,7 @@ mod error;
 mod http;
 mod json_schema;
 mod protobuf;
+mod remote;
 mod schema;
 mod store;
 mod wire;
@@ -18,6 +19,7 @@ mod wire;
 pub use access::{AuthFailure, Caller, NoHooks, RegistryAuth, RegistryHooks};
 pub use error::RegistryError;
 pub use http::router;
+pub use remote::{RemoteRegistry, http_client, install_crypto_provider};
 pub use schema::{
     CompatibilityReport, Level, MAX_SCHEMA_BYTES, Reference, ResolvedReference, SchemaInput,
     SchemaType, check_pair, field_names, pretty,

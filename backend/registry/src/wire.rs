@@ -46,17 +46,22 @@ pub(crate) fn message_indexes(bytes: &mut &[u8]) -> Result<Vec<i64>, RegistryErr
 }
 
 /// Decodes a framed Kafka message to JSON with its writer schema (Avro datum, JSON document,
-/// Protobuf message).
+/// Protobuf message) from the embedded registry.
 pub async fn decode_message(conn: &mut PgConnection, bytes: &[u8]) -> Result<Value, RegistryError> {
-    let (id, mut payload) = split(bytes)?;
-    match store::parsed_schema(conn, id).await? {
-        Parsed::Avro(schema) => avro::decode(&schema, payload),
+    let (id, payload) = split(bytes)?;
+    decode_payload(&store::parsed_schema(conn, id).await?, payload)
+}
+
+/// Decodes what follows the 5-byte header with the writer schema.
+pub(crate) fn decode_payload(schema: &Parsed, mut payload: &[u8]) -> Result<Value, RegistryError> {
+    match schema {
+        Parsed::Avro(schema) => avro::decode(schema, payload),
         Parsed::Json(_) => {
             serde_json::from_slice(payload).map_err(|e| RegistryError::Decode(e.to_string()))
         }
         Parsed::Protobuf(file) => {
             let indexes = message_indexes(&mut payload)?;
-            let message = protobuf::message_at(&file, &indexes)?;
+            let message = protobuf::message_at(file, &indexes)?;
             protobuf::decode(message, payload)
         }
     }

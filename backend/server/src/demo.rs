@@ -181,7 +181,7 @@ pub async fn seed(pool: &PgPool, catalog: &Catalog, config: &KafkaConfig) -> Res
             sasl_username: config.username.clone(),
             sasl_password: Some(config.password.expose_secret().to_owned()),
             ca_pem: None,
-            schema_registry_url: None,
+            ..Default::default()
         })
         .await?;
     let actor_of = |user: Uuid| Actor {

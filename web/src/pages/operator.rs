@@ -156,10 +156,14 @@ fn ClusterRow(cluster: ClusterView, delete: ServerAction<DeleteCluster>) -> impl
     let field = move |f: fn(&HealthView) -> String| move || health.with(f);
     let id = StoredValue::new(cluster.id.clone());
     let name = cluster.name.clone();
-    let registry = cluster
-        .schema_registry_url
-        .clone()
-        .unwrap_or_else(|| "Embedded".to_owned());
+    let registry = match (
+        &cluster.schema_registry_url,
+        &cluster.schema_registry_username,
+    ) {
+        (Some(url), Some(user)) => format!("{url} (as {user})"),
+        (Some(url), None) => url.clone(),
+        (None, _) => "Embedded".to_owned(),
+    };
     let protocol = if cluster.has_ca_bundle {
         format!("{} · private CA", cluster.security_protocol)
     } else {
@@ -281,7 +285,18 @@ fn RegisterForm(register: ServerAction<RegisterCluster>) -> impl IntoView {
                     <label class="field field-wide">
                         <span class="field-label">"Schema registry URL (optional)"</span>
                         <input type="text" name="schema_registry_url" id="cluster-registry" placeholder="Empty: the embedded registry" />
+                        <p class="field-hint">"A Confluent-compatible registry (Confluent, Apicurio, Karapace, Redpanda); stream schemas of this cluster are kept there."</p>
                         <FieldError id="cluster-registry-error" message=error_of(value, Some("schemaRegistryUrl")) />
+                    </label>
+                    <label class="field">
+                        <span class="field-label">"Registry user or API key (optional)"</span>
+                        <input type="text" name="schema_registry_username" id="cluster-registry-user" autocomplete="off" />
+                        <FieldError id="cluster-registry-user-error" message=error_of(value, Some("schemaRegistryUsername")) />
+                    </label>
+                    <label class="field">
+                        <span class="field-label">"Registry secret"</span>
+                        <input type="password" name="schema_registry_password" id="cluster-registry-password" autocomplete="new-password" />
+                        <FieldError id="cluster-registry-password-error" message=error_of(value, Some("schemaRegistryPassword")) />
                     </label>
                 </div>
                 <FieldError id="cluster-error" message=error_of(value, None) />

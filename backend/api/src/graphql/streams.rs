@@ -63,6 +63,8 @@ pub struct Cluster {
     pub has_ca_bundle: bool,
     /// Empty: the embedded registry at `/registry` on this API's address.
     pub schema_registry_url: Option<String>,
+    /// The user (or API key) the external registry is called with; its secret is never shown.
+    pub schema_registry_username: Option<String>,
     pub health: ClusterHealth,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -79,6 +81,7 @@ impl From<catalog::Cluster> for Cluster {
             sasl_username: c.sasl_username,
             has_ca_bundle: c.has_ca_bundle,
             schema_registry_url: c.schema_registry_url,
+            schema_registry_username: c.schema_registry_username,
             health: ClusterHealth {
                 status: c.health.status,
                 message: c.health.message,
@@ -106,8 +109,14 @@ pub struct ClusterInput {
     pub sasl_password: Option<String>,
     /// PEM CA bundle for clusters with a private CA.
     pub ca_pem: Option<String>,
-    /// An external Confluent-compatible registry; empty for the embedded one.
+    /// An external Confluent-compatible registry (e.g. `https://sr.example.com`); empty for the
+    /// embedded one. Stream schemas of this cluster are then registered, checked and read there.
     pub schema_registry_url: Option<String>,
+    /// HTTP Basic user (or API key) of the external registry; empty for none.
+    pub schema_registry_username: Option<String>,
+    /// Its secret: required with a new user, omit on update to keep the stored one. Stored
+    /// encrypted, never returned.
+    pub schema_registry_password: Option<String>,
 }
 
 impl From<ClusterInput> for catalog::ClusterInput {
@@ -121,6 +130,8 @@ impl From<ClusterInput> for catalog::ClusterInput {
             sasl_password: i.sasl_password,
             ca_pem: i.ca_pem,
             schema_registry_url: i.schema_registry_url,
+            schema_registry_username: i.schema_registry_username,
+            schema_registry_password: i.schema_registry_password,
         }
     }
 }
