@@ -100,7 +100,7 @@ async fn seed(pool: &sqlx::PgPool) {
                 initcap($3[1 + g % 20]) || ' ' || $4[1 + (g / 20) % 80] || ' ' || initcap($5[1 + (g / 1600) % 100]),
                 initcap($4[1 + (g / 20) % 80]) || ' data from ' || initcap($5[1 + (g / 1600) % 100]) || ', ' || $3[1 + g % 20],
                 'bench.' || g, 'published',
-                case when g % 10 = 0 then 'unlisted' else 'public' end,
+                case when g % 10 = 7 then 'unlisted' else 'public' end,
                 (array['finance','mobility','iot','retail','weather','energy','healthcare','logistics','media','security'])[1 + g % 10],
                 array[$6[1 + g % 40], $6[1 + (g / 40) % 40]],
                 'Every ' || $4[1 + (g / 7) % 80] || ' event with ' || $4[1 + (g / 13) % 80] || ' context, published as it happens.',

@@ -11,7 +11,7 @@
 //! one behind, its trigrams are the distinct three-character windows, and the similarity of two
 //! words is shared trigrams / all distinct trigrams of both.
 
-use std::{cmp::Ordering, collections::HashMap};
+use std::{cmp::Ordering, collections::HashMap, sync::OnceLock};
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -209,6 +209,26 @@ struct Posting {
     score: f32,
 }
 
+/// A match with its sort keys inline, so ordering it touches no other memory.
+#[derive(Clone, Copy)]
+struct Hit {
+    slot: u32,
+    score: f32,
+    published_at: i64,
+}
+
+/// `(facet, value, label, count)`.
+pub(crate) type FacetCount = (&'static str, String, String, i64);
+
+/// What every search of the public catalog would otherwise recompute, until the index changes.
+#[derive(Default)]
+struct Memo {
+    /// Listed public streams, newest first: browsing reads pages off it in order.
+    public_newest: OnceLock<Vec<u32>>,
+    /// Facet counts of all listed public streams (the landing view).
+    public_facets: OnceLock<Vec<FacetCount>>,
+}
+
 /// Words streams use (name, tags, category, field names, provider, summary), for typo lookups.
 #[derive(Default)]
 struct Lexicon {
@@ -286,8 +306,8 @@ pub(crate) struct Evaluation<'a> {
 pub(crate) struct Outcome {
     pub total: usize,
     pub page: Vec<Uuid>,
-    /// `(facet, value, label, count)` over every match.
-    pub facets: Vec<(&'static str, String, String, i64)>,
+    /// Counts over every match.
+    pub facets: Vec<FacetCount>,
 }
 
 /// How one query word is read: the lexemes that match it and the known words it may be a typo of.
@@ -309,6 +329,15 @@ pub(crate) struct Index {
     providers: Interner,
     provider_names: Vec<Box<str>>,
     lexicon: Lexicon,
+    /// Slots per category, tag and provider id (append-only like the postings; dead slots are
+    /// skipped by the visibility check): a filtered browse reads only the smallest of them.
+    by_category: Vec<Vec<u32>>,
+    by_tag: Vec<Vec<u32>>,
+    by_provider: Vec<Vec<u32>>,
+    /// Organizations that see more than the public catalog (providers of unlisted or private
+    /// streams, invitees), with how many such streams.
+    hidden: HashMap<Uuid, u32>,
+    memo: Memo,
 }
 
 impl Index {
@@ -337,8 +366,20 @@ impl Index {
 
     pub fn remove(&mut self, id: Uuid) {
         if let Some(slot) = self.live.remove(&id) {
-            self.docs[slot as usize].alive = false;
+            let doc = &mut self.docs[slot as usize];
+            doc.alive = false;
+            if doc.visibility != Visibility::Public {
+                for org in std::iter::once(&doc.provider_org).chain(doc.grants.iter()) {
+                    if let Some(n) = self.hidden.get_mut(org) {
+                        *n -= 1;
+                        if *n == 0 {
+                            self.hidden.remove(org);
+                        }
+                    }
+                }
+            }
             self.dead += 1;
+            self.memo = Memo::default();
         }
     }
 
@@ -391,6 +432,30 @@ impl Index {
                 .map_or(i64::MIN, |at| at.timestamp_micros()),
             name_key: row.name.to_lowercase().into(),
         });
+        let doc = &self.docs[slot as usize];
+        let lists = [
+            (
+                &mut self.by_category,
+                doc.category.into_iter().collect::<Vec<_>>(),
+            ),
+            (&mut self.by_tag, doc.tags.to_vec()),
+            (&mut self.by_provider, vec![doc.provider]),
+        ];
+        for (index, ids) in lists {
+            for id in ids {
+                let id = id as usize;
+                if index.len() <= id {
+                    index.resize_with(id + 1, Vec::new);
+                }
+                index[id].push(slot);
+            }
+        }
+        if doc.visibility != Visibility::Public {
+            for org in std::iter::once(&doc.provider_org).chain(doc.grants.iter()) {
+                *self.hidden.entry(*org).or_default() += 1;
+            }
+        }
+        self.memo = Memo::default();
         for (lexeme, score) in parse_tsvector(row.vector.as_deref().unwrap_or("")) {
             let term = self.terms.intern(&lexeme) as usize;
             if term == self.postings.len() {
@@ -531,11 +596,89 @@ impl Index {
                 }
         };
 
-        let mut matches: Vec<(u32, f32)> = match q.groups {
-            None => (0..self.docs.len() as u32)
+        let filtered = !categories.is_empty()
+            || !tags.is_empty()
+            || !providers.is_empty()
+            || !schema_types.is_empty()
+            || models != 0
+            || q.free.is_some();
+        let page_of = |ordered: &mut dyn Iterator<Item = u32>| -> Vec<Uuid> {
+            ordered
+                .skip(q.offset)
+                .take(q.first)
+                .map(|slot| self.docs[slot as usize].id)
+                .collect()
+        };
+
+        // Browsing newest first as someone who sees only the public catalog: read the memoized
+        // order; the unfiltered landing view also takes its memoized facets.
+        let public_only = q
+            .viewer_orgs
+            .iter()
+            .all(|org| !self.hidden.contains_key(org));
+        // (A browse filtered by category, provider or tag reads those slot lists instead.)
+        let narrowed = !categories.is_empty() || !providers.is_empty() || !tags.is_empty();
+        if q.groups.is_none() && public_only && q.sort != SearchSort::Name && !narrowed {
+            let order = self.public_newest();
+            if !filtered {
+                let facets = self
+                    .memo
+                    .public_facets
+                    .get_or_init(|| self.count_facets(order.iter().copied()))
+                    .clone();
+                return Outcome {
+                    total: order.len(),
+                    page: page_of(&mut order.iter().copied()),
+                    facets,
+                };
+            }
+            let matches: Vec<u32> = order
+                .iter()
+                .copied()
                 .filter(|slot| keep(&self.docs[*slot as usize]))
-                .map(|slot| (slot, 0.0))
-                .collect(),
+                .collect();
+            return Outcome {
+                total: matches.len(),
+                facets: self.count_facets(matches.iter().copied()),
+                page: page_of(&mut matches.iter().copied()),
+            };
+        }
+
+        let scored: Vec<(u32, f32)> = match q.groups {
+            None => {
+                // The smallest set a filter allows (all of a dimension's values together),
+                // or every slot.
+                let union = |index: &[Vec<u32>], ids: &[u32]| -> Vec<u32> {
+                    let mut slots: Vec<u32> = ids
+                        .iter()
+                        .flat_map(|id| index.get(*id as usize).into_iter().flatten().copied())
+                        .collect();
+                    if ids.len() > 1 {
+                        slots.sort_unstable();
+                        slots.dedup();
+                    }
+                    slots
+                };
+                let mut sets: Vec<Vec<u32>> = Vec::new();
+                if !categories.is_empty() {
+                    sets.push(union(&self.by_category, &categories));
+                }
+                if !providers.is_empty() {
+                    sets.push(union(&self.by_provider, &providers));
+                }
+                for tag in &tags {
+                    sets.push(union(&self.by_tag, std::slice::from_ref(tag)));
+                }
+                let slots: Box<dyn Iterator<Item = u32>> =
+                    match sets.into_iter().min_by_key(Vec::len) {
+                        Some(smallest) => Box::new(smallest.into_iter()),
+                        None => Box::new(0..self.docs.len() as u32),
+                    };
+                slots
+                    .filter(|slot| keep(&self.docs[*slot as usize]))
+                    .map(|slot| (slot, 0.0))
+                    .collect()
+            }
             Some([]) => return empty,
             Some(groups) => {
                 // Start from the rarest word, then intersect.
@@ -554,21 +697,36 @@ impl Index {
                 acc
             }
         };
-
-        let facets = self.count_facets(&matches);
-        let total = matches.len();
-        let by_newest = |a: &(u32, f32), b: &(u32, f32)| -> Ordering {
-            let (x, y) = (&self.docs[a.0 as usize], &self.docs[b.0 as usize]);
-            y.published_at.cmp(&x.published_at).then(x.id.cmp(&y.id))
+        let facets = self.count_facets(scored.iter().map(|(slot, _)| *slot));
+        let total = scored.len();
+        let mut hits: Vec<Hit> = scored
+            .into_iter()
+            .map(|(slot, score)| Hit {
+                slot,
+                score,
+                published_at: self.docs[slot as usize].published_at,
+            })
+            .collect();
+        let by_id = |a: &Hit, b: &Hit| {
+            self.docs[a.slot as usize]
+                .id
+                .cmp(&self.docs[b.slot as usize].id)
         };
-        let compare = |a: &(u32, f32), b: &(u32, f32)| -> Ordering {
+        let by_newest = |a: &Hit, b: &Hit| -> Ordering {
+            b.published_at
+                .cmp(&a.published_at)
+                .then_with(|| by_id(a, b))
+        };
+        let compare = |a: &Hit, b: &Hit| -> Ordering {
             match (q.sort, q.groups.is_some()) {
-                (SearchSort::Relevance, true) => b.1.total_cmp(&a.1).then_with(|| by_newest(a, b)),
-                (SearchSort::Relevance | SearchSort::Newest, _) => by_newest(a, b),
-                (SearchSort::Name, _) => {
-                    let (x, y) = (&self.docs[a.0 as usize], &self.docs[b.0 as usize]);
-                    x.name_key.cmp(&y.name_key).then(x.id.cmp(&y.id))
+                (SearchSort::Relevance, true) => {
+                    b.score.total_cmp(&a.score).then_with(|| by_newest(a, b))
                 }
+                (SearchSort::Relevance | SearchSort::Newest, _) => by_newest(a, b),
+                (SearchSort::Name, _) => self.docs[a.slot as usize]
+                    .name_key
+                    .cmp(&self.docs[b.slot as usize].name_key)
+                    .then_with(|| by_id(a, b)),
             }
         };
         let wanted = (q.offset + q.first).min(total);
@@ -580,29 +738,42 @@ impl Index {
             };
         }
         if wanted < total {
-            matches.select_nth_unstable_by(wanted - 1, compare);
-            matches.truncate(wanted);
+            hits.select_nth_unstable_by(wanted - 1, compare);
+            hits.truncate(wanted);
         }
-        matches.sort_unstable_by(compare);
-        let page = matches[q.offset.min(wanted)..]
-            .iter()
-            .map(|(slot, _)| self.docs[*slot as usize].id)
-            .collect();
+        hits.sort_unstable_by(compare);
         Outcome {
             total,
-            page,
+            page: page_of(&mut hits.iter().map(|h| h.slot)),
             facets,
         }
     }
 
-    fn count_facets(&self, matches: &[(u32, f32)]) -> Vec<(&'static str, String, String, i64)> {
+    /// Listed public streams, newest first (then by id), memoized until the index changes.
+    fn public_newest(&self) -> &[u32] {
+        self.memo.public_newest.get_or_init(|| {
+            let mut slots: Vec<u32> = self
+                .live
+                .values()
+                .copied()
+                .filter(|slot| self.docs[*slot as usize].visibility == Visibility::Public)
+                .collect();
+            slots.sort_unstable_by(|a, b| {
+                let (x, y) = (&self.docs[*a as usize], &self.docs[*b as usize]);
+                y.published_at.cmp(&x.published_at).then(x.id.cmp(&y.id))
+            });
+            slots
+        })
+    }
+
+    fn count_facets(&self, matches: impl Iterator<Item = u32>) -> Vec<FacetCount> {
         let mut categories = vec![0i64; self.categories.len()];
         let mut tags = vec![0i64; self.tags.len()];
         let mut providers = vec![0i64; self.providers.len()];
         let mut schema_types = vec![0i64; self.schema_types.len()];
         let (mut free, mut flat, mut usage, mut paid) = (0i64, 0i64, 0i64, 0i64);
-        for (slot, _) in matches {
-            let doc = &self.docs[*slot as usize];
+        for slot in matches {
+            let doc = &self.docs[slot as usize];
             if let Some(c) = doc.category {
                 categories[c as usize] += 1;
             }
@@ -788,6 +959,36 @@ mod tests {
         });
         assert_eq!((index.len(), index.dead), (1, 1));
         assert_eq!(index.evaluate(&eval).page, vec![b_id]);
+        // The memoized public listing and its facets follow the change.
+        let landing = index.evaluate(&browse(SearchSort::Newest));
+        assert_eq!((landing.total, landing.page), (1, vec![b_id]));
+        assert!(
+            landing
+                .facets
+                .contains(&("tag", "eu".into(), "eu".into(), 1))
+        );
+    }
+
+    #[test]
+    fn text_and_filters_combine() {
+        let mut index = Index::default();
+        let mut finance = row("Live payments", "'live':1A 'payment':2A", 1);
+        finance.category = "finance".into();
+        let other = row("Live payments too", "'live':1A 'payment':2A", 2);
+        let finance_id = finance.id;
+        index.upsert(finance);
+        index.upsert(other);
+        let payment = index.terms.get("payment").expect("term");
+        let groups = vec![vec![(payment, 1.0)]];
+        let categories = ["finance".to_owned()];
+        let types = ["AVRO".to_owned()];
+        let found = index.evaluate(&Evaluation {
+            groups: Some(&groups),
+            categories: &categories,
+            schema_types: &types,
+            ..browse(SearchSort::Relevance)
+        });
+        assert_eq!((found.total, found.page), (1, vec![finance_id]));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::{
     collections::{BTreeMap, HashMap},
     sync::{
         Arc, Mutex, RwLock, Weak,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicU64, Ordering},
     },
     time::{Duration, Instant},
 };
@@ -140,9 +140,11 @@ pub(crate) struct SearchIndex {
     index: RwLock<Index>,
     /// xmin (as text) of the snapshot the index last read; `None` until the first load.
     watermark: tokio::sync::Mutex<Option<String>>,
-    loaded: AtomicBool,
-    /// Something changed since the last read (a notification, a write of this process).
-    dirty: AtomicBool,
+    /// Bumped for every change heard of (a notification, a write of this process, the poll).
+    requested: AtomicU64,
+    /// The `requested` value the last completed read started from: while it is behind, a
+    /// search waits for a read (also for one already running).
+    applied: AtomicU64,
     stems: Mutex<HashMap<String, Vec<String>>>,
 }
 
@@ -152,54 +154,49 @@ impl SearchIndex {
             pool,
             index: RwLock::default(),
             watermark: tokio::sync::Mutex::new(None),
-            loaded: AtomicBool::new(false),
-            dirty: AtomicBool::new(false),
+            requested: AtomicU64::new(1),
+            applied: AtomicU64::new(0),
             stems: Mutex::default(),
         })
     }
 
     /// A catalog write of this process committed: the next search reads it first.
     pub(crate) fn changed(&self) {
-        self.dirty.store(true, Ordering::SeqCst);
+        self.requested.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Brings the index up to date: the first call loads it (and starts following changes),
     /// later calls read what changed, if anything did.
     pub(crate) async fn sync(self: &Arc<Self>) -> Result<(), CatalogError> {
-        if self.loaded.load(Ordering::SeqCst) && !self.dirty.load(Ordering::SeqCst) {
+        if self.applied.load(Ordering::SeqCst) >= self.requested.load(Ordering::SeqCst) {
             return Ok(());
         }
         let mut watermark = self.watermark.lock().await;
-        if watermark.is_some() && !self.dirty.load(Ordering::SeqCst) {
+        // Read before the snapshot is taken: every change requested so far committed before it.
+        let target = self.requested.load(Ordering::SeqCst);
+        if self.applied.load(Ordering::SeqCst) >= target {
             return Ok(());
         }
-        // Cleared before reading: a change committed during the read sets it again.
-        self.dirty.store(false, Ordering::SeqCst);
         let compact = self.index.read().expect("index lock").needs_compaction();
         let read = match watermark.as_deref() {
             Some(since) if !compact => self.read_changes(since).await,
             _ => self.load().await,
         };
-        match read {
-            Ok(next) => {
-                let first = watermark.is_none();
-                *watermark = Some(next);
-                self.loaded.store(true, Ordering::SeqCst);
-                if first {
-                    self.follow();
-                }
-                Ok(())
-            }
-            Err(e) => {
-                self.dirty.store(true, Ordering::SeqCst);
-                Err(e.into())
-            }
+        let next = read?;
+        let first = watermark.is_none();
+        *watermark = Some(next);
+        self.applied.store(target, Ordering::SeqCst);
+        if first {
+            self.follow();
         }
+        Ok(())
     }
 
-    /// Builds the index from scratch and swaps it in; returns the snapshot's xmin.
-    async fn load(&self) -> Result<String, sqlx::Error> {
-        let started = Instant::now();
+    /// A read-only repeatable-read transaction and its snapshot's xmin (as text): every
+    /// transaction still running in it has an id at or above that xmin.
+    async fn snapshot(
+        &self,
+    ) -> Result<(sqlx::Transaction<'static, sqlx::Postgres>, String), sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("set transaction isolation level repeatable read, read only")
             .execute(&mut *tx)
@@ -208,6 +205,13 @@ impl SearchIndex {
             sqlx::query_scalar("select pg_snapshot_xmin(pg_current_snapshot())::text")
                 .fetch_one(&mut *tx)
                 .await?;
+        Ok((tx, xmin))
+    }
+
+    /// Builds the index from scratch and swaps it in; returns the snapshot's xmin.
+    async fn load(&self) -> Result<String, sqlx::Error> {
+        let started = Instant::now();
+        let (mut tx, xmin) = self.snapshot().await?;
         let rows: Vec<DocRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "select {DOC_COLUMNS} from streams s join organizations o on o.id = s.provider_org_id
               where s.status in ('published', 'deprecated')"
@@ -241,14 +245,7 @@ impl SearchIndex {
 
     /// Applies the changes stamped at or after `since` (an earlier snapshot's xmin).
     async fn read_changes(&self, since: &str) -> Result<String, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("set transaction isolation level repeatable read, read only")
-            .execute(&mut *tx)
-            .await?;
-        let xmin: String =
-            sqlx::query_scalar("select pg_snapshot_xmin(pg_current_snapshot())::text")
-                .fetch_one(&mut *tx)
-                .await?;
+        let (mut tx, xmin) = self.snapshot().await?;
         let rows: Vec<DocRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "select {DOC_COLUMNS} from streams s join organizations o on o.id = s.provider_org_id
               where s.search_xid >= $1::xid8"
@@ -380,6 +377,11 @@ impl SearchIndex {
 }
 
 impl Catalog {
+    /// Loads the search index now (the server calls it at startup) and starts following changes.
+    pub async fn prepare_search(&self) -> Result<(), CatalogError> {
+        self.search_index.sync().await
+    }
+
     /// Searches the catalog as `actor` sees it.
     pub async fn search(
         &self,

@@ -176,6 +176,16 @@ pub async fn serve(config: &Config) -> Result<(), StartupError> {
         config.secrets.clone(),
         config.kafka_timeout,
     );
+    // The search index loads before the first visitor asks (about a second per 100 000
+    // streams); a failure here is retried by the first search.
+    {
+        let catalog = catalog.clone();
+        tokio::spawn(async move {
+            if let Err(e) = catalog.prepare_search().await {
+                tracing::warn!(error = %e, "catalog search index not loaded yet");
+            }
+        });
+    }
     let state = AppState::new(pool.clone(), kafka, identity, catalog.clone(), limits, dev);
     let app = router(state, &config.site_root);
     let listener =
