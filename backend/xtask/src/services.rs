@@ -492,7 +492,14 @@ pub fn start_stripe_mock(bin: &Path, port: u16, log: &Path) -> Result<Service, S
     }
     let mut service = Service::spawn(
         "stripe-mock",
-        Command::new(bin).args(["-http-addr", &format!("127.0.0.1:{port}")]),
+        // HTTPS is unused, but stripe-mock would otherwise also bind :12112, so two runs on one
+        // machine (two checkouts) would collide: the system picks its port.
+        Command::new(bin).args([
+            "-http-addr",
+            &format!("127.0.0.1:{port}"),
+            "-https-addr",
+            "127.0.0.1:",
+        ]),
         log,
         &BTreeMap::new(),
         Duration::from_secs(5),
