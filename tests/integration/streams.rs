@@ -677,6 +677,17 @@ async fn catalog_search_is_typo_tolerant_faceted_and_respects_visibility() {
         .graphql(search, json!({ "f": { "categories": ["weather"] } }))
         .await;
     assert_eq!(names(ok(&r)), vec!["Weather observations"]);
+    let r = app
+        .graphql(
+            search,
+            json!({ "q": "weather", "f": { "categories": ["weather"], "schemaTypes": ["AVRO"] } }),
+        )
+        .await;
+    assert_eq!(
+        names(ok(&r)),
+        vec!["Weather observations"],
+        "text and filters combine"
+    );
     let r = app.graphql(search, json!({ "f": { "free": false } })).await;
     assert_eq!(names(ok(&r)), vec!["FX rates"]);
     let r = app
@@ -1227,6 +1238,36 @@ async fn streams_on_a_cluster_with_an_external_registry_keep_their_schemas_there
             .await
             .expect("sealed");
     assert!(!sealed.contains("registry-s3cret"));
+    // An update without the secret keeps it; without the user, both go.
+    let mut update =
+        input(json!({ "schemaRegistryUrl": external, "schemaRegistryUsername": "reader" }));
+    update["id"] = json!(cluster);
+    let r = app
+        .graphql_as(&operator, "mutation($id: UUID!, $input: ClusterInput!) { updateCluster(id: $id, input: $input) { schemaRegistryUsername } }", update.clone())
+        .await;
+    assert_eq!(ok(&r)["updateCluster"]["schemaRegistryUsername"], "reader");
+    let kept: Option<String> =
+        sqlx::query_scalar("select schema_registry_password_encrypted from clusters where id = $1")
+            .bind(cluster)
+            .fetch_one(&app.pool)
+            .await
+            .expect("kept");
+    assert_eq!(kept.as_deref(), Some(sealed.as_str()));
+    update["input"]["schemaRegistryUsername"] = json!("");
+    let r = app
+        .graphql_as(&operator, "mutation($id: UUID!, $input: ClusterInput!) { updateCluster(id: $id, input: $input) { schemaRegistryUsername } }", update)
+        .await;
+    assert_eq!(
+        ok(&r)["updateCluster"]["schemaRegistryUsername"],
+        Value::Null
+    );
+    let cleared: Option<String> =
+        sqlx::query_scalar("select schema_registry_password_encrypted from clusters where id = $1")
+            .bind(cluster)
+            .fetch_one(&app.pool)
+            .await
+            .expect("cleared");
+    assert_eq!(cleared, None);
     // Health covers the registry: this one answers, a registry that is down makes it unhealthy.
     let health =
         "mutation($id: UUID!) { checkClusterHealth(id: $id) { health { status message } } }";

@@ -1586,21 +1586,52 @@ pub async fn provision_topic(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SchemaOutcome {
     pub ok: bool,
+    /// The schema is a registered version now (not only checked).
+    pub registered: bool,
     /// "Registered as version 2", "Compatible", …
     pub message: String,
     /// Why it is incompatible, or where it does not parse.
     pub reasons: Vec<String>,
 }
 
-/// Checks (`register` false) or registers a value schema. Incompatibility is an outcome, not an
-/// error, so the form can list the reasons.
+/// What the schema step reports: the value schema's outcome and, when a key schema was given,
+/// the key schema's (each with its own error, shown next to its own text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaStepOutcome {
+    pub value: FormResult<SchemaOutcome>,
+    /// `None`: no key schema was given (it is optional), so none was checked or registered.
+    pub key: Option<FormResult<SchemaOutcome>>,
+}
+
+/// Checks (`register` false) or registers the value schema and, when one is given, the key
+/// schema. Incompatibility is an outcome, not an error, so the form can list the reasons.
 #[server]
 pub async fn submit_schema(
     stream_id: String,
     schema_type: String,
     schema: String,
+    key_schema_type: String,
+    key_schema: String,
     register: bool,
-) -> Result<FormResult<SchemaOutcome>, ServerFnError> {
+) -> Result<SchemaStepOutcome, ServerFnError> {
+    let value = submit_one_schema(&stream_id, "VALUE", &schema_type, &schema, register).await;
+    let key = if key_schema.trim().is_empty() {
+        None
+    } else {
+        Some(submit_one_schema(&stream_id, "KEY", &key_schema_type, &key_schema, register).await)
+    };
+    Ok(SchemaStepOutcome { value, key })
+}
+
+/// Checks or registers one schema of the stream; `role` is `KEY` or `VALUE`.
+#[cfg(feature = "ssr")]
+async fn submit_one_schema(
+    stream_id: &str,
+    role: &str,
+    schema_type: &str,
+    schema: &str,
+    register: bool,
+) -> FormResult<SchemaOutcome> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Registered {
@@ -1627,12 +1658,13 @@ pub async fn submit_schema(
         messages: Vec<String>,
     }
     let input = serde_json::json!({ "input": {
-        "streamId": stream_id, "role": "VALUE", "schemaType": schema_type.to_uppercase(), "schema": schema,
+        "streamId": stream_id, "role": role, "schemaType": schema_type.to_uppercase(), "schema": schema,
     } });
     let incompatible = |e: FormError, reasons: Vec<String>| {
         if e.code == "INCOMPATIBLE_SCHEMA" {
             Ok(SchemaOutcome {
                 ok: false,
+                registered: false,
                 message: "Incompatible with the registered versions".into(),
                 reasons: if reasons.is_empty() {
                     vec![e.message]
@@ -1650,9 +1682,10 @@ pub async fn submit_schema(
             input,
         )
         .await;
-        Ok(match result {
+        match result {
             Ok(d) => Ok(SchemaOutcome {
                 ok: true,
+                registered: true,
                 message: if d.register_stream_schema.created {
                     format!(
                         "Registered as version {}",
@@ -1667,26 +1700,28 @@ pub async fn submit_schema(
                 reasons: Vec::new(),
             }),
             Err((e, reasons)) => incompatible(e, reasons),
-        })
+        }
     } else {
         let result = server::execute_detailed::<Checked>(
             "mutation($input: RegisterSchemaInput!) { checkStreamSchema(input: $input) { isCompatible messages } }",
             input,
         )
         .await;
-        Ok(match result {
+        match result {
             Ok(d) if d.check_stream_schema.is_compatible => Ok(SchemaOutcome {
                 ok: true,
+                registered: false,
                 message: "Compatible: this schema can be registered".into(),
                 reasons: d.check_stream_schema.messages,
             }),
             Ok(d) => Ok(SchemaOutcome {
                 ok: false,
+                registered: false,
                 message: "Incompatible with the registered versions".into(),
                 reasons: d.check_stream_schema.messages,
             }),
             Err((e, reasons)) => incompatible(e, reasons),
-        })
+        }
     }
 }
 
@@ -2007,6 +2042,56 @@ pub async fn register_cluster(
     )
     .await;
     Ok(result.map(|d| d.register_cluster.name))
+}
+
+/// Changes a cluster (operator) and sends the browser back to the list with a status message.
+/// Empty password fields and an empty CA bundle keep what is stored (they are left out of
+/// `updateCluster`); `remove_ca_bundle` removes the stored bundle.
+#[server]
+#[allow(clippy::too_many_arguments)]
+pub async fn update_cluster(
+    cluster_id: String,
+    name: String,
+    region: String,
+    bootstrap_servers: String,
+    security_protocol: String,
+    sasl_username: String,
+    sasl_password: String,
+    remove_ca_bundle: Option<String>,
+    ca_pem: String,
+    schema_registry_url: String,
+    schema_registry_username: String,
+    schema_registry_password: String,
+) -> Result<FormResult<()>, ServerFnError> {
+    let non_empty = |s: String| {
+        let trimmed = s.trim();
+        (!trimmed.is_empty()).then(|| trimmed.to_owned())
+    };
+    let ca_pem = match (remove_ca_bundle, non_empty(ca_pem)) {
+        (Some(_), _) => Some(String::new()),
+        (None, pasted) => pasted,
+    };
+    let result = server::mutate(
+        "mutation($id: UUID!, $input: ClusterInput!) { updateCluster(id: $id, input: $input) { id } }",
+        serde_json::json!({ "id": cluster_id, "input": {
+            "name": name,
+            "region": region,
+            "bootstrapServers": bootstrap_servers,
+            "securityProtocol": security_protocol,
+            "saslUsername": sasl_username,
+            "saslPassword": (!sasl_password.is_empty()).then_some(sasl_password),
+            "caPem": ca_pem,
+            "schemaRegistryUrl": non_empty(schema_registry_url),
+            "schemaRegistryUsername": non_empty(schema_registry_username),
+            "schemaRegistryPassword": (!schema_registry_password.is_empty()).then_some(schema_registry_password),
+        } }),
+    )
+    .await;
+    if result.is_ok() {
+        // The list without the form, saying what was saved (also without JavaScript).
+        leptos_axum::redirect(&format!("/operator/clusters?updated={cluster_id}"));
+    }
+    Ok(result)
 }
 
 /// Connects to the cluster now (operator) and returns the recorded outcome.

@@ -128,6 +128,15 @@ struct ValidCluster {
     schema_registry_username: Option<String>,
 }
 
+/// A trimmed optional text; blank counts as absent.
+fn non_empty(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
 fn validate(input: &ClusterInput) -> Result<ValidCluster, CatalogError> {
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
@@ -181,12 +190,7 @@ fn validate(input: &ClusterInput) -> Result<ValidCluster, CatalogError> {
             "must be 1 to 256 characters",
         ));
     }
-    let ca_pem = input
-        .ca_pem
-        .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(str::to_owned);
+    let ca_pem = non_empty(&input.ca_pem);
     if let Some(pem) = &ca_pem {
         if protocol != SecurityProtocol::SaslSsl {
             return Err(CatalogError::validation(
@@ -201,12 +205,8 @@ fn validate(input: &ClusterInput) -> Result<ValidCluster, CatalogError> {
             ));
         }
     }
-    let schema_registry_url = input
-        .schema_registry_url
-        .as_deref()
-        .map(str::trim)
-        .filter(|u| !u.is_empty())
-        .map(|u| u.trim_end_matches('/').to_owned());
+    let schema_registry_url =
+        non_empty(&input.schema_registry_url).map(|u| u.trim_end_matches('/').to_owned());
     if let Some(url) = &schema_registry_url {
         let rest = url
             .strip_prefix("https://")
@@ -219,12 +219,7 @@ fn validate(input: &ClusterInput) -> Result<ValidCluster, CatalogError> {
             ));
         }
     }
-    let schema_registry_username = input
-        .schema_registry_username
-        .as_deref()
-        .map(str::trim)
-        .filter(|u| !u.is_empty())
-        .map(str::to_owned);
+    let schema_registry_username = non_empty(&input.schema_registry_username);
     if let Some(user) = &schema_registry_username {
         if schema_registry_url.is_none() {
             return Err(CatalogError::validation(
@@ -342,6 +337,32 @@ impl Catalog {
         Ok(cluster)
     }
 
+    /// The sealed registry secret to store: none without a user, the new one if given, else the
+    /// one kept from before.
+    fn seal_registry_secret(
+        &self,
+        id: Uuid,
+        valid: &ValidCluster,
+        input: &ClusterInput,
+        kept: Option<&String>,
+    ) -> Result<Option<String>, CatalogError> {
+        match (
+            &valid.schema_registry_username,
+            &input.schema_registry_password,
+            kept,
+        ) {
+            (None, _, _) => Ok(None),
+            (Some(_), Some(secret), _) => Ok(Some(
+                self.secrets.seal(secret, &registry_password_context(id))?,
+            )),
+            (Some(_), None, Some(kept)) => Ok(Some(kept.clone())),
+            (Some(_), None, None) => Err(CatalogError::validation(
+                "schemaRegistryPassword",
+                "is required with a registry user",
+            )),
+        }
+    }
+
     async fn insert_cluster(
         &self,
         conn: &mut PgConnection,
@@ -355,21 +376,7 @@ impl Catalog {
         check_password(password)?;
         let id = Uuid::new_v4();
         let sealed = self.secrets.seal(password, &password_context(id))?;
-        let registry_sealed = match (
-            &valid.schema_registry_username,
-            &input.schema_registry_password,
-        ) {
-            (None, _) => None,
-            (Some(_), Some(secret)) => {
-                Some(self.secrets.seal(secret, &registry_password_context(id))?)
-            }
-            (Some(_), None) => {
-                return Err(CatalogError::validation(
-                    "schemaRegistryPassword",
-                    "is required with a registry user",
-                ));
-            }
-        };
+        let registry_sealed = self.seal_registry_secret(id, &valid, input, None)?;
         let row: ClusterRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "insert into clusters (id, name, region, bootstrap_servers, security_protocol, sasl_username, sasl_password_encrypted, ca_pem, schema_registry_url,
                                    schema_registry_username, schema_registry_password_encrypted)
@@ -440,7 +447,8 @@ impl Catalog {
         Ok(cluster)
     }
 
-    /// Changes a cluster; a `None` password keeps the stored one (operator only).
+    /// Changes a cluster; a `None` password, registry secret or CA bundle keeps the stored one
+    /// (operator only); an empty CA bundle removes it.
     pub async fn update_cluster(
         &self,
         actor: &Actor,
@@ -458,23 +466,17 @@ impl Catalog {
             }
             None => before.sasl_password_encrypted.clone(),
         };
-        let registry_sealed = match (
-            &valid.schema_registry_username,
-            &input.schema_registry_password,
-        ) {
-            (None, _) => None,
-            (Some(_), Some(secret)) => {
-                Some(self.secrets.seal(secret, &registry_password_context(id))?)
-            }
-            (Some(_), None) => match &before.schema_registry_password_encrypted {
-                Some(kept) => Some(kept.clone()),
-                None => {
-                    return Err(CatalogError::validation(
-                        "schemaRegistryPassword",
-                        "is required with a registry user",
-                    ));
-                }
-            },
+        let registry_sealed = self.seal_registry_secret(
+            id,
+            &valid,
+            &input,
+            before.schema_registry_password_encrypted.as_ref(),
+        )?;
+        // Omitted: the stored bundle stays (it cannot be read back to be sent again); empty:
+        // removed. A bundle only applies to SASL_SSL.
+        let ca_pem = match &input.ca_pem {
+            None if valid.protocol == SecurityProtocol::SaslSsl => before.ca_pem.clone(),
+            _ => valid.ca_pem.clone(),
         };
         let row: ClusterRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "update clusters set name = $2, region = $3, bootstrap_servers = $4, security_protocol = $5,
@@ -492,7 +494,7 @@ impl Catalog {
         .bind(valid.protocol.as_str())
         .bind(&valid.sasl_username)
         .bind(sealed)
-        .bind(&valid.ca_pem)
+        .bind(&ca_pem)
         .bind(&valid.schema_registry_url)
         .bind(&valid.schema_registry_username)
         .bind(registry_sealed)

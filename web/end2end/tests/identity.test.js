@@ -233,7 +233,11 @@ test('invite a member, accept, change the role, and switch organizations', async
   await owner.page.waitForSelector('.app[data-hydrated="true"]');
   const ivanRow = owner.page.locator(`tr[data-email="${inviteeEmail}"]`);
   await ivanRow.locator('select').selectOption('viewer');
-  await ivanRow.locator('button[type=submit]').click();
+  // The select shows "viewer" before the server has it: wait for the answer to the change itself.
+  await Promise.all([
+    owner.page.waitForResponse((r) => r.url().includes('change_member_role') && r.request().method() === 'POST'),
+    ivanRow.locator('button[type=submit]').click(),
+  ]);
   await owner.page.waitForFunction((email) => {
     const select = document.querySelector(`tr[data-email="${email}"] select`);
     return select && select.value === 'viewer';

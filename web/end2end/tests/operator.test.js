@@ -1,6 +1,6 @@
 // The operator's clusters page in a real browser: the demo cluster's health check, registering
-// a cluster (a field error first, then one that cannot be reached), deleting it, and what a
-// provider sees instead.
+// a cluster (a field error first, then one that cannot be reached), deleting it, editing the demo
+// cluster (and putting it back), and what a provider sees instead.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -153,6 +153,206 @@ test('the operator checks cluster health, registers an unreachable cluster and d
   await noSidewaysScroll(narrow.page);
   assert.deepEqual(narrow.problems, []);
   await narrow.context.close();
+});
+
+const apiTokens = new Map();
+
+/** Calls the GraphQL API as `email` (for set-up and clean-up outside the browser). Signs in once
+ * per account: sign-ins are rate limited. */
+async function api(email, query, variables = {}) {
+  const call = async (q, v, token) => {
+    const headers = { 'content-type': 'application/json' };
+    if (token) headers.authorization = `Bearer ${token}`;
+    const res = await fetch(`${BASE_URL}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query: q, variables: v }) });
+    return res.json();
+  };
+  if (!apiTokens.has(email)) {
+    const session = await call('mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) { accessToken } }',
+      { e: email, p: DEMO_PASSWORD });
+    assert.ok(session.data, `signing in through the API: ${JSON.stringify(session.errors)}`);
+    apiTokens.set(email, session.data.signIn.accessToken);
+  }
+  return call(query, variables, apiTokens.get(email));
+}
+
+/** The demo cluster as the seed left it (region "dev", the embedded registry), whatever happened. */
+async function restoreDemoCluster() {
+  const listed = await api(OPERATOR, '{ clusters { id name region bootstrapServers securityProtocol saslUsername schemaRegistryUrl } }');
+  const local = listed.data.clusters.find((c) => c.name === 'local');
+  if (!local || (local.region === 'dev' && !local.schemaRegistryUrl)) return;
+  const restored = await api(OPERATOR, 'mutation($id: UUID!, $input: ClusterInput!) { updateCluster(id: $id, input: $input) { id } }', {
+    id: local.id,
+    input: { name: 'local', region: 'dev', bootstrapServers: local.bootstrapServers,
+      securityProtocol: local.securityProtocol, saslUsername: local.saslUsername },
+  });
+  assert.ok(restored.data, `restoring the demo cluster: ${JSON.stringify(restored.errors)}`);
+}
+
+/** Presses "Check now" in the row of `name` and waits for the answer of this check. */
+async function checkNow(page, name) {
+  await row(page, name).locator('button.check-health').click();
+  await page.waitForFunction((n) => {
+    const r = document.querySelector(`#clusters-table tr[data-cluster="${n}"]`);
+    return r && !r.querySelector('button.check-health').disabled
+      && r.querySelector('.health-message').innerText.includes('broker(s) answered');
+  }, name, { timeout: 30000 });
+}
+
+test('the operator edits a cluster: prefilled, a field error keeps what was typed, the password is kept', async () => {
+  const { context, page, problems } = await newPage();
+  try {
+    await signIn(page, OPERATOR);
+    await goto(page, '/operator/clusters');
+    const local = row(page, 'local');
+    await local.waitFor();
+    assert.equal(await local.locator('.cluster-registry').innerText(), 'Embedded');
+
+    // Edit opens the form with what is stored; secrets are never filled in.
+    await local.locator('a.edit-cluster').click();
+    await page.waitForURL(/[?&]edit=/);
+    await page.locator('#edit-cluster-form').waitFor();
+    assert.match(await page.locator('#edit-cluster-heading').innerText(), /Edit local/);
+    assert.equal(await page.inputValue('#edit-cluster-name'), 'local');
+    assert.equal(await page.inputValue('#edit-cluster-region'), 'dev');
+    assert.match(await page.inputValue('#edit-cluster-bootstrap'), /^127\.0\.0\.1:\d+$/);
+    assert.equal(await page.inputValue('#edit-cluster-protocol'), 'SASL_PLAINTEXT');
+    assert.ok((await page.inputValue('#edit-cluster-username')).length > 0);
+    assert.equal(await page.inputValue('#edit-cluster-password'), '');
+    assert.match(await page.locator('#edit-cluster-form').innerText(), /Leave empty to keep the stored one/);
+    assert.equal(await page.inputValue('#edit-cluster-registry'), '');
+    assert.ok(await page.locator('#edit-cluster-ca').isHidden(), 'no CA bundle for SASL_PLAINTEXT');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'edit-cluster-name');
+
+    // Cancel closes the form and changes nothing.
+    await page.fill('#edit-cluster-region', 'somewhere-else');
+    await page.click('#edit-cluster-cancel');
+    await page.waitForFunction(() => !document.querySelector('#edit-cluster'));
+    assert.doesNotMatch(page.url(), /edit=/);
+    assert.match(await local.locator('td').first().innerText(), /\bdev\b/);
+
+    // A registry URL without a scheme: the error sits next to the field, what was typed stays.
+    const region = `e2e-${random()}`;
+    await local.locator('a.edit-cluster').click();
+    await page.locator('#edit-cluster-form').waitFor();
+    assert.equal(await page.inputValue('#edit-cluster-region'), 'dev', 'a cancelled edit left nothing behind');
+    await page.fill('#edit-cluster-region', region);
+    await page.fill('#edit-cluster-registry', 'registry.example.com:8081');
+    await page.click('#edit-cluster-submit');
+    await page.locator('#edit-cluster-registry-error').waitFor();
+    assert.match(await page.locator('#edit-cluster-registry-error').innerText(), /http\(s\) URL/);
+    assert.equal(await page.inputValue('#edit-cluster-region'), region);
+    assert.equal(await page.inputValue('#edit-cluster-registry'), 'registry.example.com:8081');
+    assert.equal(await page.locator('#cluster-updated').count(), 0);
+    await page.locator('#edit-cluster').screenshot({ path: join(OUTPUT, 'operator-edit-error-1440.png') });
+
+    // Fixed: saved, the form closes, the row shows the new region and registry.
+    const registry = 'http://127.0.0.1:9/registry';
+    await page.fill('#edit-cluster-registry', registry);
+    await page.click('#edit-cluster-submit');
+    await page.locator('#cluster-updated').waitFor();
+    assert.match(await page.locator('#cluster-updated').innerText(), /Saved the changes to local/);
+    await page.waitForURL(/[?&]updated=/);
+    assert.equal(await page.locator('#edit-cluster').count(), 0);
+    await page.waitForFunction((r) => document.querySelector('#clusters-table tr[data-cluster="local"]')?.innerText.includes(r), region);
+    assert.equal(await local.locator('.cluster-registry').innerText(), registry);
+    await page.screenshot({ path: join(OUTPUT, 'operator-cluster-edited-1440.png'), fullPage: true });
+
+    // The stored password was kept: the broker still lets Tributary in (nothing answers as the registry).
+    await checkNow(page, 'local');
+    assert.equal(await local.locator('.health-status').innerText(), 'Unhealthy');
+    assert.match(await local.locator('.health-message').innerText(), /1 broker\(s\) answered, but the schema registry failed/);
+    assert.deepEqual(problems, []);
+
+    // Without JavaScript the same form works: back to region "dev" and the embedded registry.
+    const state = await context.storageState();
+    const plain = await browser.newContext({ javaScriptEnabled: false, viewport: WIDE, storageState: state });
+    const noJs = await plain.newPage();
+    await noJs.goto(`${BASE_URL}/operator/clusters`);
+    await row(noJs, 'local').locator('a.edit-cluster').click();
+    await noJs.locator('#edit-cluster-form').waitFor();
+    assert.equal(await noJs.inputValue('#edit-cluster-region'), region);
+    assert.equal(await noJs.inputValue('#edit-cluster-registry'), registry);
+    await noJs.fill('#edit-cluster-region', 'dev');
+    await noJs.fill('#edit-cluster-registry', '');
+    await noJs.click('#edit-cluster-submit');
+    await noJs.locator('#cluster-updated').waitFor();
+    assert.equal(await noJs.locator('#edit-cluster').count(), 0);
+    assert.equal(await row(noJs, 'local').locator('.cluster-registry').innerText(), 'Embedded');
+    await plain.close();
+
+    // Healthy again, with the password stored before both edits.
+    await goto(page, '/operator/clusters');
+    await local.waitFor();
+    assert.match(await local.locator('td').first().innerText(), /\bdev\b/);
+    await checkNow(page, 'local');
+    assert.equal(await local.locator('.health-status').innerText(), 'Healthy');
+    assert.match(await local.locator('.health-message').innerText(), /^1 broker\(s\) answered$/);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+    await restoreDemoCluster();
+  }
+
+  // Narrow: the edit form fits 390 px.
+  const narrow = await newPage(NARROW);
+  await signIn(narrow.page, OPERATOR);
+  await goto(narrow.page, '/operator/clusters');
+  await row(narrow.page, 'local').locator('a.edit-cluster').click();
+  await narrow.page.locator('#edit-cluster-form').waitFor();
+  await noSidewaysScroll(narrow.page);
+  await narrow.page.screenshot({ path: join(OUTPUT, 'operator-edit-390.png'), fullPage: true });
+  await narrow.page.click('#edit-cluster-cancel');
+  await narrow.page.waitForFunction(() => !document.querySelector('#edit-cluster'));
+  assert.deepEqual(narrow.problems, []);
+  await narrow.context.close();
+});
+
+test('a stored CA bundle is kept when the form is saved without it, and removed only on purpose', async () => {
+  const name = `e2e-ca-${random()}`;
+  const pem = '-----BEGIN CERTIFICATE-----\nMIIBe2e\n-----END CERTIFICATE-----';
+  const registered = await api(OPERATOR, 'mutation($input: ClusterInput!) { registerCluster(input: $input) { id hasCaBundle } }', {
+    input: { name, region: 'test', bootstrapServers: '127.0.0.1:9', securityProtocol: 'SASL_SSL',
+      saslUsername: 'nobody', saslPassword: 'secret-password-1', caPem: pem },
+  });
+  assert.ok(registered.data?.registerCluster.hasCaBundle, JSON.stringify(registered.errors));
+  const { id } = registered.data.registerCluster;
+  const { context, page, problems } = await newPage();
+  try {
+    await signIn(page, OPERATOR);
+    // The edit form has its own address: opened directly, it is there on the first paint.
+    await goto(page, `/operator/clusters?edit=${id}`);
+    await page.locator('#edit-cluster-form').waitFor();
+    assert.match(await row(page, name).innerText(), /SASL_SSL · private CA/);
+    assert.equal(await page.inputValue('#edit-cluster-protocol'), 'SASL_SSL');
+    assert.match(await page.locator('#edit-cluster-ca-stored').innerText(), /A CA bundle is stored/);
+    assert.equal(await page.inputValue('#edit-cluster-ca'), '', 'a stored bundle cannot be read back');
+    await page.locator('#edit-cluster').screenshot({ path: join(OUTPUT, 'operator-edit-ca-1440.png') });
+
+    // Saved without touching it: the bundle stays.
+    await page.fill('#edit-cluster-region', 'eu-test');
+    await page.click('#edit-cluster-submit');
+    await page.locator('#cluster-updated').waitFor();
+    await page.waitForFunction((n) => document.querySelector(`#clusters-table tr[data-cluster="${n}"]`)?.innerText.includes('eu-test'), name);
+    assert.match(await row(page, name).innerText(), /private CA/);
+    const kept = await api(OPERATOR, '{ clusters { id hasCaBundle } }');
+    assert.equal(kept.data.clusters.find((c) => c.id === id).hasCaBundle, true);
+
+    // Removed on purpose.
+    await row(page, name).locator('a.edit-cluster').click();
+    await page.locator('#edit-cluster-form').waitFor();
+    await page.check('#edit-cluster-remove-ca');
+    await page.click('#edit-cluster-submit');
+    await page.waitForFunction((n) => {
+      const r = document.querySelector(`#clusters-table tr[data-cluster="${n}"]`);
+      return r && !r.innerText.includes('private CA') && !document.querySelector('#edit-cluster');
+    }, name);
+    const listed = await api(OPERATOR, '{ clusters { id hasCaBundle region } }');
+    assert.deepEqual(listed.data.clusters.find((c) => c.id === id), { id, hasCaBundle: false, region: 'eu-test' });
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+    await api(OPERATOR, 'mutation($id: UUID!) { deleteCluster(id: $id) }', { id });
+  }
 });
 
 test('a provider sees no Operator item and an explanation at the clusters URL', async () => {

@@ -166,7 +166,7 @@ test('the stream page shows contract, plans, schema versions and live samples', 
   await plain.close();
 });
 
-test('a provider publishes a stream with the wizard; an incompatible schema is refused', async () => {
+test('a provider publishes a stream with a key schema; an incompatible schema is refused', async () => {
   const { context, page, problems } = await newPage();
   await signInAsProvider(page);
   await page.click('#nav-my-streams');
@@ -206,10 +206,13 @@ test('a provider publishes a stream with the wizard; an incompatible schema is r
     properties: { sensor_id: { type: 'string' }, reading: { type: 'integer' }, ts: { type: 'integer' } },
     required: ['sensor_id', 'reading', 'ts'],
   }, null, 2);
+  // The key schema is optional: left empty, it is skipped.
+  assert.match(await page.locator('#step-schema').innerText(), /Key schema\s+Optional/);
   await page.selectOption('#schema-type', 'JSON');
   await page.fill('#schema-text', v1);
   await page.click('#register-schema');
   await page.locator('#schema-outcome', { hasText: 'Registered as version 1' }).waitFor();
+  assert.equal(await page.locator('#key-schema-outcome').count(), 0, 'no key schema, nothing registered');
 
   // An incompatible version 2 (sensor_id changes type): checked, then refused, with reasons.
   const v2 = v1.replace('"sensor_id": {\n      "type": "string"', '"sensor_id": {\n      "type": "integer"');
@@ -223,6 +226,26 @@ test('a provider publishes a stream with the wizard; an incompatible schema is r
   assert.equal(await page.inputValue('#schema-text'), v2, 'the schema text is kept');
   await page.screenshot({ path: join(OUTPUT, 'streams-wizard-incompatible-1440.png'), fullPage: true });
   await page.fill('#schema-text', v1);
+
+  // A key schema: one that does not parse is refused next to its own text; then it is registered.
+  await page.fill('#key-schema-text', '{ "type": ');
+  await page.click('#check-schema');
+  await page.locator('#key-schema-text-error').waitFor();
+  assert.equal(await page.locator('#schema-text-error').count(), 0, 'the value schema is fine');
+  const key = JSON.stringify({
+    $schema: 'http://json-schema.org/draft-07/schema#', title: 'SensorKey', type: 'object',
+    properties: { device_serial: { type: 'string' } }, required: ['device_serial'],
+  }, null, 2);
+  await page.selectOption('#key-schema-type', 'JSON');
+  await page.fill('#key-schema-text', key);
+  await page.click('#check-schema');
+  await page.locator('#key-schema-outcome', { hasText: 'Compatible' }).waitFor();
+  assert.equal(await page.locator('#key-schema-text-error').count(), 0);
+  await page.click('#register-schema');
+  await page.locator('#key-schema-outcome', { hasText: 'Registered as version 1' }).waitFor();
+  await page.locator('#schema-outcome', { hasText: 'Already registered as version 1' }).waitFor();
+  await page.locator('#step-publish .checklist li.done', { hasText: 'Key schema' }).waitFor();
+  await page.locator('#step-schema').screenshot({ path: join(OUTPUT, 'streams-wizard-key-schema-1440.png') });
 
   // 4. Contract.
   await page.selectOption('#contract-compatibility', 'BACKWARD');
@@ -249,6 +272,10 @@ test('a provider publishes a stream with the wizard; an incompatible schema is r
   assert.match(await page.locator('#stream-title').innerText(), /Published/);
   assert.match(await page.locator('#classifications').innerText(), /sensor_id/);
   assert.match(await page.locator('#value-schema-text').innerText(), /sensor_id/);
+  // The key schema has its own viewer.
+  assert.match(await page.locator('#key-schema-heading').innerText(), /Key schema/);
+  assert.match(await page.locator('#key-schema-text').innerText(), /device_serial/);
+  assert.doesNotMatch(await page.locator('#value-schema-text').innerText(), /device_serial/);
   await page.locator('#lifecycle #deprecate-stream').waitFor();
 
   // It is in the catalog (for its provider) and in My streams.
@@ -274,6 +301,8 @@ test('the wizard and my streams fit a narrow screen', async () => {
   await page.locator('#details-form').waitFor();
   await noSidewaysScroll(page);
   await page.screenshot({ path: join(OUTPUT, 'streams-wizard-390.png'), fullPage: true });
+  // Value and key schema stack on a narrow screen.
+  await page.locator('#step-schema').screenshot({ path: join(OUTPUT, 'streams-wizard-schemas-390.png') });
   assert.deepEqual(problems, []);
   await context.close();
 });

@@ -1,12 +1,14 @@
-//! Operator: the Kafka clusters streams live on, with their health checks; registering and
-//! removing clusters. Only members of the marketplace operator's organization may use it.
+//! Operator: the Kafka clusters streams live on, with their health checks; registering, editing
+//! and removing clusters. Only members of the marketplace operator's organization may use it.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use super::streams::error_of;
 use crate::api::{
-    CheckClusterHealth, ClusterView, DeleteCluster, HealthView, RegisterCluster, load_clusters,
+    CheckClusterHealth, ClusterView, DeleteCluster, HealthView, RegisterCluster, UpdateCluster,
+    load_clusters,
 };
 use crate::components::{ConfirmToggle, FieldError};
 
@@ -14,6 +16,7 @@ use crate::components::{ConfirmToggle, FieldError};
 pub fn OperatorClustersPage() -> impl IntoView {
     let register = ServerAction::<RegisterCluster>::new();
     let delete = ServerAction::<DeleteCluster>::new();
+    let update = ServerAction::<UpdateCluster>::new();
     // Reloaded after a successful change only: an error must not rebuild the form being filled in.
     let changes = RwSignal::new(0u32);
     Effect::new(move |_| {
@@ -23,6 +26,11 @@ pub fn OperatorClustersPage() -> impl IntoView {
     });
     Effect::new(move |_| {
         if matches!(delete.value().get(), Some(Ok(Ok(())))) {
+            changes.update(|n| *n += 1);
+        }
+    });
+    Effect::new(move |_| {
+        if matches!(update.value().get(), Some(Ok(Ok(())))) {
             changes.update(|n| *n += 1);
         }
     });
@@ -62,7 +70,7 @@ pub fn OperatorClustersPage() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        other => view! { <ClustersBody result=other delete /> }.into_any(),
+                        other => view! { <ClustersBody result=other delete update /> }.into_any(),
                     })
             }}
         </Transition>
@@ -75,13 +83,36 @@ pub fn OperatorClustersPage() -> impl IntoView {
     }
 }
 
-/// The page for operators: title, the clusters table and its errors.
+/// The page for operators: title, the clusters table and its errors, and the edit form of the
+/// cluster named in the URL (`?edit=<id>`, so it opens without JavaScript too).
 #[component]
 fn ClustersBody(
     result: Result<crate::api::FormResult<Vec<ClusterView>>, ServerFnError>,
     delete: ServerAction<DeleteCluster>,
+    update: ServerAction<UpdateCluster>,
 ) -> impl IntoView {
     let delete_value = Signal::derive(move || delete.value().get());
+    let query = use_query_map();
+    let listed = StoredValue::new(match &result {
+        Ok(Ok(clusters)) => clusters.clone(),
+        _ => Vec::new(),
+    });
+    let find = move |key: &'static str| {
+        query
+            .read()
+            .get(key)
+            .and_then(|id| listed.with_value(|all| all.iter().find(|c| c.id == id).cloned()))
+    };
+    let editing = Memo::new(move |_| find("edit"));
+    let updated = Memo::new(move |_| find("updated").map(|c| c.name));
+    // Another cluster (or none) in the form: the last answer belongs to the one before.
+    Effect::new(move |previous: Option<Option<String>>| {
+        let id = editing.with(|c| c.as_ref().map(|c| c.id.clone()));
+        if previous.is_some_and(|p| p != id) {
+            update.clear();
+        }
+        id
+    });
     let table = match result {
         Ok(Ok(clusters)) if clusters.is_empty() => view! {
             <div class="empty-state" id="clusters-empty">
@@ -129,7 +160,19 @@ fn ClustersBody(
             </div>
             <a class="button button-primary" href="#register-cluster" id="register-cluster-link">"Register cluster"</a>
         </div>
+        {move || {
+            updated
+                .get()
+                .map(|name| {
+                    view! {
+                        <p class="callout callout-ok" id="cluster-updated" role="status">
+                            {format!("Saved the changes to {name}. Press “Check now” in its row to test the new settings.")}
+                        </p>
+                    }
+                })
+        }}
         <FieldError id="cluster-delete-error" message=error_of(delete_value, None) />
+        {move || editing.get().map(|cluster| view! { <EditClusterForm cluster update /> })}
         {table}
     }
 }
@@ -199,6 +242,13 @@ fn ClusterRow(cluster: ClusterView, delete: ServerAction<DeleteCluster>) -> impl
             <td data-label="Schema registry" class="cluster-registry">{registry}</td>
             <td class="cell-actions">
                 <div class="cluster-actions">
+                <a
+                    class="button button-ghost button-small edit-cluster"
+                    href=format!("/operator/clusters?edit={}#edit-cluster", cluster.id)
+                    aria-label=format!("Edit {name}")
+                >
+                    "Edit"
+                </a>
                 <ActionForm action=check attr:class="inline-form">
                     <input type="hidden" name="cluster_id" value=id.get_value() />
                     <button type="submit" class="button button-ghost button-small check-health" disabled=move || check.pending().get()>
@@ -308,6 +358,122 @@ fn RegisterForm(register: ServerAction<RegisterCluster>) -> impl IntoView {
                 <button type="submit" class="button button-primary" id="register-cluster-submit" disabled=move || register.pending().get()>
                     {move || if register.pending().get() { "Registering…" } else { "Register cluster" }}
                 </button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// Editing one cluster, prefilled with what is stored. Secrets cannot be read back: empty
+/// password fields keep them, and a stored CA bundle must be pasted again or removed explicitly,
+/// because the API stores a missing bundle as none.
+#[component]
+fn EditClusterForm(cluster: ClusterView, update: ServerAction<UpdateCluster>) -> impl IntoView {
+    let value = Signal::derive(move || update.value().get());
+    let protocol = RwSignal::new(cluster.security_protocol.clone());
+    let name_input = NodeRef::<leptos::html::Input>::new();
+    // Opened from a row: the form takes the focus (and scrolls into view).
+    Effect::new(move |_| {
+        if let Some(input) = name_input.get() {
+            let _ = input.focus();
+        }
+    });
+    let has_ca = cluster.has_ca_bundle;
+    let has_registry_user = cluster.schema_registry_username.is_some();
+    let is_ssl = cluster.security_protocol == "SASL_SSL";
+    view! {
+        <section class="panel" id="edit-cluster" aria-labelledby="edit-cluster-heading">
+            <h2 id="edit-cluster-heading">{format!("Edit {}", cluster.name)}</h2>
+            <p class="muted">"Saving marks the cluster as not checked until its next health check. Stored passwords are never shown."</p>
+            <ActionForm action=update attr:id="edit-cluster-form">
+                <input type="hidden" name="cluster_id" value=cluster.id.clone() />
+                <div class="form-grid">
+                    <label class="field">
+                        <span class="field-label">"Name"</span>
+                        <input type="text" name="name" id="edit-cluster-name" node_ref=name_input required maxlength="100" value=cluster.name.clone() />
+                        <FieldError id="edit-cluster-name-error" message=error_of(value, Some("name")) />
+                    </label>
+                    <label class="field">
+                        <span class="field-label">"Region"</span>
+                        <input type="text" name="region" id="edit-cluster-region" maxlength="60" value=cluster.region.clone() />
+                        <FieldError id="edit-cluster-region-error" message=error_of(value, Some("region")) />
+                    </label>
+                    <label class="field field-wide">
+                        <span class="field-label">"Bootstrap servers"</span>
+                        <input type="text" name="bootstrap_servers" id="edit-cluster-bootstrap" required value=cluster.bootstrap_servers.clone() />
+                        <p class="field-hint">"host:port addresses, separated by commas."</p>
+                        <FieldError id="edit-cluster-bootstrap-error" message=error_of(value, Some("bootstrapServers")) />
+                    </label>
+                    <label class="field">
+                        <span class="field-label">"Security protocol"</span>
+                        <select name="security_protocol" id="edit-cluster-protocol" on:change=move |ev| protocol.set(event_target_value(&ev))>
+                            <option value="SASL_SSL" selected=is_ssl>"SASL_SSL"</option>
+                            <option value="SASL_PLAINTEXT" selected=!is_ssl>"SASL_PLAINTEXT (local stacks only)"</option>
+                        </select>
+                        <FieldError id="edit-cluster-protocol-error" message=error_of(value, Some("securityProtocol")) />
+                    </label>
+                    <label class="field">
+                        <span class="field-label">"SASL username"</span>
+                        <input type="text" name="sasl_username" id="edit-cluster-username" required autocomplete="off" value=cluster.sasl_username.clone() />
+                        <FieldError id="edit-cluster-username-error" message=error_of(value, Some("saslUsername")) />
+                    </label>
+                    <label class="field">
+                        <span class="field-label">"SASL password"</span>
+                        <input type="password" name="sasl_password" id="edit-cluster-password" autocomplete="new-password" placeholder="Unchanged" />
+                        <p class="field-hint">"Leave empty to keep the stored one."</p>
+                        <FieldError id="edit-cluster-password-error" message=error_of(value, Some("saslPassword")) />
+                    </label>
+                    <div class="field field-wide" class:is-hidden=move || protocol.get() != "SASL_SSL">
+                        <label class="field-label" for="edit-cluster-ca">
+                            {if has_ca { "New CA bundle" } else { "CA bundle (optional)" }}
+                        </label>
+                        {has_ca
+                            .then(|| {
+                                view! {
+                                    <p class="callout callout-warn ca-stored" id="edit-cluster-ca-stored">
+                                        "A CA bundle is stored. It cannot be shown: leave this empty to keep it, paste another to replace it, or remove it."
+                                    </p>
+                                }
+                            })}
+                        <textarea name="ca_pem" id="edit-cluster-ca" rows="4" class="code-input" spellcheck="false" placeholder="-----BEGIN CERTIFICATE-----"></textarea>
+                        <p class="field-hint">"PEM certificates, for clusters with a private certificate authority."</p>
+                        {has_ca
+                            .then(|| {
+                                view! {
+                                    <label class="choice">
+                                        <input type="checkbox" name="remove_ca_bundle" value="true" id="edit-cluster-remove-ca" />
+                                        "Remove the stored CA bundle"
+                                    </label>
+                                }
+                            })}
+                        <FieldError id="edit-cluster-ca-error" message=error_of(value, Some("caPem")) />
+                    </div>
+                    <label class="field field-wide">
+                        <span class="field-label">"Schema registry URL (optional)"</span>
+                        <input type="text" name="schema_registry_url" id="edit-cluster-registry" placeholder="Empty: the embedded registry" value=cluster.schema_registry_url.clone().unwrap_or_default() />
+                        <p class="field-hint">"A Confluent-compatible registry; empty for the embedded one."</p>
+                        <FieldError id="edit-cluster-registry-error" message=error_of(value, Some("schemaRegistryUrl")) />
+                    </label>
+                    <label class="field">
+                        <span class="field-label">"Registry user or API key (optional)"</span>
+                        <input type="text" name="schema_registry_username" id="edit-cluster-registry-user" autocomplete="off" value=cluster.schema_registry_username.clone().unwrap_or_default() />
+                        <FieldError id="edit-cluster-registry-user-error" message=error_of(value, Some("schemaRegistryUsername")) />
+                    </label>
+                    <label class="field">
+                        <span class="field-label">"Registry secret"</span>
+                        <input type="password" name="schema_registry_password" id="edit-cluster-registry-password" autocomplete="new-password" placeholder=if has_registry_user { "Unchanged" } else { "" } />
+                        <p class="field-hint">
+                            {if has_registry_user { "Leave empty to keep the stored one." } else { "Needed with a registry user." }}
+                        </p>
+                        <FieldError id="edit-cluster-registry-password-error" message=error_of(value, Some("schemaRegistryPassword")) />
+                    </label>
+                </div>
+                <FieldError id="edit-cluster-error" message=error_of(value, None) />
+                <div class="button-row">
+                    <button type="submit" class="button button-primary" id="edit-cluster-submit" disabled=move || update.pending().get()>
+                        {move || if update.pending().get() { "Saving…" } else { "Save changes" }}
+                    </button>
+                    <a class="button button-ghost" href="/operator/clusters" id="edit-cluster-cancel">"Cancel"</a>
+                </div>
             </ActionForm>
         </section>
     }

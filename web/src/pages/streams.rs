@@ -10,9 +10,9 @@ use leptos_router::{
 };
 
 use crate::api::{
-    AddPlan, CatalogParams, CatalogResults, CreateStream, FacetGroup, FormError, ProvisionTopic,
-    PublishStream, SetContract, StreamListing, SubmitSchema, WizardOptions, load_org_streams,
-    load_wizard_options, search_catalog,
+    AddPlan, CatalogParams, CatalogResults, CreateStream, FacetGroup, FormError, FormResult,
+    ProvisionTopic, PublishStream, SchemaOutcome, SetContract, StreamListing, SubmitSchema,
+    WizardOptions, load_org_streams, load_wizard_options, search_catalog,
 };
 use crate::components::{FieldError, StatusBadge};
 
@@ -567,6 +567,50 @@ pub fn PublishWizardPage() -> impl IntoView {
     }
 }
 
+/// The schema formats the registry checks.
+#[component]
+fn SchemaTypeSelect(name: &'static str, id: &'static str) -> impl IntoView {
+    view! {
+        <label class="field field-narrow">
+            <span class="field-label">"Schema type"</span>
+            <select name=name id=id>
+                <option value="JSON">"JSON Schema"</option>
+                <option value="AVRO">"Avro"</option>
+                <option value="PROTOBUF">"Protobuf"</option>
+            </select>
+        </label>
+    }
+}
+
+/// What checking or registering one schema found: compatible or registered, or why not.
+#[component]
+fn SchemaOutcomeView(
+    outcome: Signal<Option<Result<FormResult<SchemaOutcome>, ServerFnError>>>,
+    id: &'static str,
+    reasons_id: &'static str,
+) -> impl IntoView {
+    move || {
+        outcome
+            .get()
+            .and_then(|v| v.ok())
+            .and_then(|v| v.ok())
+            .map(|outcome| {
+                let class = if outcome.ok { "callout callout-ok" } else { "callout callout-error" };
+                view! {
+                    <div class=class id=id role="status">
+                        <strong>{outcome.message}</strong>
+                        {(!outcome.reasons.is_empty())
+                            .then(|| view! {
+                                <ul class="schema-reasons" id=reasons_id>
+                                    {outcome.reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}
+                                </ul>
+                            })}
+                    </div>
+                }
+            })
+    }
+}
+
 #[component]
 fn StepHeader(number: u8, title: &'static str, done: Signal<bool>) -> impl IntoView {
     view! {
@@ -595,13 +639,18 @@ fn Wizard(options: WizardOptions, org: Option<String>) -> impl IntoView {
     });
     let is_created = Signal::derive(move || created.get().is_some());
     let provisioned = Signal::derive(move || matches!(provision.value().get(), Some(Ok(Ok(())))));
+    // Once registered, a schema stays registered: a later check does not undo the step.
     let registered = RwSignal::new(false);
+    let key_registered = RwSignal::new(false);
     Effect::new(move |_| {
-        if let Some(Ok(Ok(outcome))) = schema.value().get()
-            && outcome.ok
-            && outcome.message.contains("egistered")
-        {
-            registered.set(true);
+        if let Some(Ok(step)) = schema.value().get() {
+            let done = |o: &FormResult<SchemaOutcome>| matches!(o, Ok(o) if o.registered);
+            if done(&step.value) {
+                registered.set(true);
+            }
+            if step.key.as_ref().is_some_and(done) {
+                key_registered.set(true);
+            }
         }
     });
     let contract_set = Signal::derive(move || matches!(contract.value().get(), Some(Ok(Ok(())))));
@@ -616,7 +665,12 @@ fn Wizard(options: WizardOptions, org: Option<String>) -> impl IntoView {
 
     let create_value = Signal::derive(move || create.value().get());
     let provision_value = Signal::derive(move || provision.value().get());
-    let schema_value = Signal::derive(move || schema.value().get());
+    let schema_value = Signal::derive(move || schema.value().get().map(|r| r.map(|s| s.value)));
+    // A request that failed as a whole is reported once, with the value schema.
+    let key_schema_value = Signal::derive(move || match schema.value().get() {
+        Some(Ok(step)) => step.key.map(Ok),
+        _ => None,
+    });
     let contract_value = Signal::derive(move || contract.value().get());
     let plan_value = Signal::derive(move || plan.value().get());
     let publish_value = Signal::derive(move || publish.value().get());
@@ -758,43 +812,40 @@ fn Wizard(options: WizardOptions, org: Option<String>) -> impl IntoView {
         </section>
 
         <section class="panel step" id="step-schema" aria-labelledby="step-schema-title">
-            <div id="step-schema-title"><StepHeader number=3 title="Value schema" done=registered.into() /></div>
+            <div id="step-schema-title"><StepHeader number=3 title="Schemas" done=registered.into() /></div>
             <ActionForm action=schema attr:id="schema-form">
                 <fieldset class="plain-fieldset" disabled=move || !is_created.get()>
-                    <legend class="visually-hidden">"Value schema"</legend>
+                    <legend class="visually-hidden">"Schemas"</legend>
                     <input type="hidden" name="stream_id" prop:value=stream_id />
-                    <label class="field field-narrow">
-                        <span class="field-label">"Schema type"</span>
-                        <select name="schema_type" id="schema-type">
-                            <option value="JSON">"JSON Schema"</option>
-                            <option value="AVRO">"Avro"</option>
-                            <option value="PROTOBUF">"Protobuf"</option>
-                        </select>
-                    </label>
-                    <label class="field field-wide">
-                        <span class="field-label">"Schema"</span>
-                        <textarea name="schema" id="schema-text" rows="10" class="code-input" spellcheck="false"></textarea>
-                        <FieldError id="schema-text-error" message=error_of(schema_value, Some("schema")) />
-                    </label>
-                    {move || {
-                        schema_value
-                            .get()
-                            .and_then(|v| v.ok())
-                            .and_then(|v| v.ok())
-                            .map(|outcome| {
-                                let class = if outcome.ok { "callout callout-ok" } else { "callout callout-error" };
-                                view! {
-                                    <div class=class id="schema-outcome" role="status">
-                                        <strong>{outcome.message}</strong>
-                                        {(!outcome.reasons.is_empty())
-                                            .then(|| view! {
-                                                <ul id="schema-reasons">{outcome.reasons.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
-                                            })}
-                                    </div>
-                                }
-                            })
-                    }}
-                    <FieldError id="schema-error" message=error_of(schema_value, None) />
+                    <div class="schema-parts">
+                        <div class="schema-part" role="group" aria-labelledby="value-schema-heading">
+                            <h3 class="subheading" id="value-schema-heading">"Value schema"</h3>
+                            <p class="field-hint">"Required: what every message's value looks like."</p>
+                            <SchemaTypeSelect name="schema_type" id="schema-type" />
+                            <label class="field">
+                                <span class="field-label">"Schema"</span>
+                                <textarea name="schema" id="schema-text" rows="10" class="code-input" spellcheck="false"></textarea>
+                                <FieldError id="schema-text-error" message=error_of(schema_value, Some("schema")) />
+                            </label>
+                            <SchemaOutcomeView outcome=schema_value id="schema-outcome" reasons_id="schema-reasons" />
+                            <FieldError id="schema-error" message=error_of(schema_value, None) />
+                        </div>
+                        <div class="schema-part" role="group" aria-labelledby="key-schema-heading">
+                            <h3 class="subheading" id="key-schema-heading">
+                                "Key schema "<span class="badge badge-neutral">"Optional"</span>
+                            </h3>
+                            <p class="field-hint">"For keyed topics. Leave it empty to skip it: keys then stay plain bytes."</p>
+                            <SchemaTypeSelect name="key_schema_type" id="key-schema-type" />
+                            <label class="field">
+                                <span class="field-label">"Schema"</span>
+                                <textarea name="key_schema" id="key-schema-text" rows="10" class="code-input" spellcheck="false"></textarea>
+                                <FieldError id="key-schema-text-error" message=error_of(key_schema_value, Some("schema")) />
+                            </label>
+                            <SchemaOutcomeView outcome=key_schema_value id="key-schema-outcome" reasons_id="key-schema-reasons" />
+                            <FieldError id="key-schema-error" message=error_of(key_schema_value, None) />
+                        </div>
+                    </div>
+                    <p class="muted">"Check and Register act on both schemas; an empty key schema is skipped."</p>
                     <div class="button-row">
                         <button type="submit" name="register" value="false" class="button button-ghost" id="check-schema" disabled=move || schema.pending().get()>
                             "Check compatibility"
@@ -917,6 +968,7 @@ fn Wizard(options: WizardOptions, org: Option<String>) -> impl IntoView {
                 <li class:done=is_created>"Draft with details"</li>
                 <li class:done=provisioned>"Topic on the cluster"</li>
                 <li class:done=registered>"Value schema"</li>
+                <li class:done=key_registered>"Key schema (optional)"</li>
                 <li class:done=has_plan>"At least one plan"</li>
             </ul>
             <ActionForm action=publish attr:id="publish-form">

@@ -107,7 +107,8 @@ pub struct ClusterInput {
     pub sasl_username: String,
     /// Required to register; omit on update to keep the stored one. Stored encrypted.
     pub sasl_password: Option<String>,
-    /// PEM CA bundle for clusters with a private CA.
+    /// PEM CA bundle for clusters with a private CA. On update: omit to keep the stored one,
+    /// empty to remove it.
     pub ca_pem: Option<String>,
     /// An external Confluent-compatible registry (e.g. `https://sr.example.com`); empty for the
     /// embedded one. Stream schemas of this cluster are then registered, checked and read there.
