@@ -172,6 +172,10 @@ enum Visibility {
     Private,
 }
 
+/// Values shown per facet (tags: [`TAG_VALUES`]), most frequent first.
+pub(crate) const FACET_VALUES: usize = 50;
+pub(crate) const TAG_VALUES: usize = 30;
+
 const FREE: u8 = 1;
 const FLAT: u8 = 2;
 const USAGE: u8 = 4;
@@ -790,21 +794,43 @@ impl Index {
             paid += i64::from(doc.pricing & (FLAT | USAGE) != 0);
         }
         let mut out = Vec::new();
-        let mut emit = |facet: &'static str, counts: &[i64], interner: &Interner| {
-            for (id, n) in counts.iter().enumerate().filter(|(_, n)| **n > 0) {
-                let value = interner.value(id as u32).to_owned();
-                out.push((facet, value.clone(), value, *n));
-            }
+        // The most frequent values of each facet, as the API shows them (ties by value); only
+        // those become strings.
+        let top = |counts: &[i64], interner: &Interner, limit: usize| -> Vec<(u32, i64)> {
+            let mut ranked: Vec<(u32, i64)> = counts
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .map(|(id, n)| (id as u32, *n))
+                .collect();
+            ranked.sort_unstable_by(|a, b| {
+                b.1.cmp(&a.1)
+                    .then_with(|| interner.value(a.0).cmp(interner.value(b.0)))
+            });
+            ranked.truncate(limit);
+            ranked
         };
-        emit("category", &categories, &self.categories);
-        emit("tag", &tags, &self.tags);
-        emit("schemaType", &schema_types, &self.schema_types);
-        for (id, n) in providers.iter().enumerate().filter(|(_, n)| **n > 0) {
+        for (facet, counts, interner) in [
+            ("category", &categories, &self.categories),
+            ("tag", &tags, &self.tags),
+            ("schemaType", &schema_types, &self.schema_types),
+        ] {
+            let limit = if facet == "tag" {
+                TAG_VALUES
+            } else {
+                FACET_VALUES
+            };
+            for (id, n) in top(counts, interner, limit) {
+                let value = interner.value(id).to_owned();
+                out.push((facet, value.clone(), value, n));
+            }
+        }
+        for (id, n) in top(&providers, &self.providers, FACET_VALUES) {
             out.push((
                 "provider",
-                self.providers.value(id as u32).to_owned(),
-                self.provider_names[id].to_string(),
-                *n,
+                self.providers.value(id).to_owned(),
+                self.provider_names[id as usize].to_string(),
+                n,
             ));
         }
         for (facet, value, n) in [

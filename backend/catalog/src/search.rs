@@ -502,7 +502,11 @@ impl Catalog {
             .into_iter()
             .map(|(name, mut values)| {
                 values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-                values.truncate(if name == "tag" { 30 } else { 50 });
+                values.truncate(if name == "tag" {
+                    crate::index::TAG_VALUES
+                } else {
+                    crate::index::FACET_VALUES
+                });
                 Facet {
                     name: name.to_owned(),
                     values,
