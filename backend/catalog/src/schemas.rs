@@ -160,9 +160,19 @@ impl Catalog {
         conn: &mut PgConnection,
         stream: &Stream,
     ) -> Result<(), CatalogError> {
-        if let Schemas::Remote(_) = self.schemas_of(conn, stream).await? {
-            return self.apply_compatibility(conn, stream).await;
+        let schemas = self.schemas_of(conn, stream).await?;
+        if let Schemas::Embedded = schemas {
+            self.claim_embedded(conn, stream).await?;
         }
+        self.apply_level(conn, stream, &schemas).await
+    }
+
+    /// Claims the stream's subjects in the embedded registry for its provider.
+    async fn claim_embedded(
+        &self,
+        conn: &mut PgConnection,
+        stream: &Stream,
+    ) -> Result<(), CatalogError> {
         for key in [true, false] {
             let subject = stream.subject(key);
             registry::claim_subject(conn, &subject, stream.provider_org_id)
@@ -174,7 +184,7 @@ impl Catalog {
                     e => schema_error(e),
                 })?;
         }
-        self.apply_compatibility(conn, stream).await
+        Ok(())
     }
 
     /// Gives the registry subjects the stream's compatibility level.
@@ -184,8 +194,17 @@ impl Catalog {
         stream: &Stream,
     ) -> Result<(), CatalogError> {
         let schemas = self.schemas_of(conn, stream).await?;
+        self.apply_level(conn, stream, &schemas).await
+    }
+
+    async fn apply_level(
+        &self,
+        conn: &mut PgConnection,
+        stream: &Stream,
+        schemas: &Schemas,
+    ) -> Result<(), CatalogError> {
         for key in [true, false] {
-            match &schemas {
+            match schemas {
                 Schemas::Embedded => {
                     registry::set_subject_compatibility(conn, &stream.subject(key), level(stream))
                         .await
@@ -204,18 +223,21 @@ impl Catalog {
         Ok(())
     }
 
-    /// Schemas of listed streams are readable by every signed-in registry client.
+    /// Schemas of listed streams are readable by every signed-in registry client (embedded
+    /// registry; who reads an external registry is that registry's business, and its level was
+    /// set when the stream was created or its contract changed).
     pub(crate) async fn sync_subject_visibility(
         &self,
         conn: &mut PgConnection,
         stream: &Stream,
     ) -> Result<(), CatalogError> {
-        // Streams listed before the registry existed have no subjects yet: claim them first.
-        self.claim_subjects(conn, stream).await?;
-        if let Schemas::Remote(_) = self.schemas_of(conn, stream).await? {
-            // Who reads an external registry is that registry's business.
+        let schemas = self.schemas_of(conn, stream).await?;
+        if let Schemas::Remote(_) = schemas {
             return Ok(());
         }
+        // Streams listed before the registry existed have no subjects yet: claim them first.
+        self.claim_embedded(conn, stream).await?;
+        self.apply_level(conn, stream, &schemas).await?;
         let public = matches!(stream.status.as_str(), "published" | "deprecated")
             && matches!(stream.visibility.as_str(), "public" | "unlisted");
         for key in [true, false] {
