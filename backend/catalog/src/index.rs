@@ -11,7 +11,7 @@
 //! one behind, its trigrams are the distinct three-character windows, and the similarity of two
 //! words is shared trigrams / all distinct trigrams of both.
 
-use std::{cmp::Ordering, collections::HashMap, sync::OnceLock};
+use std::{borrow::Cow, cmp::Ordering, collections::HashMap, sync::OnceLock};
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -165,20 +165,21 @@ impl Interner {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Visibility {
-    Public,
-    Unlisted,
-    Private,
-}
-
 /// Values shown per facet (tags: [`TAG_VALUES`]), most frequent first.
 pub(crate) const FACET_VALUES: usize = 50;
 pub(crate) const TAG_VALUES: usize = 30;
 
+// Bits of `Facts::flags`: the pricing models, then liveness and visibility.
 const FREE: u8 = 1;
 const FLAT: u8 = 2;
 const USAGE: u8 = 4;
+const PRICING: u8 = FREE | FLAT | USAGE;
+const ALIVE: u8 = 8;
+const PUBLIC: u8 = 16;
+const PRIVATE: u8 = 32;
+
+/// An absent category or schema type.
+const NONE: u32 = u32::MAX;
 
 fn pricing_bit(model: &str) -> u8 {
     match model {
@@ -189,20 +190,28 @@ fn pricing_bit(model: &str) -> u8 {
     }
 }
 
+/// What filtering, facet counting and ordering read of a slot, packed into half a cache line:
+/// a search touches these for every match, and the rest of a stream ([`Doc`]) only for the few
+/// it shows or when the viewer sees more than the public catalog.
+#[derive(Clone, Copy)]
+struct Facts {
+    /// Microseconds since the epoch; unpublished sorts last.
+    published_at: i64,
+    provider: u32,
+    category: u32,
+    schema_type: u32,
+    /// The slot's tags are `tag_ids[tags_start..tags_start + tags_len]`.
+    tags_start: u32,
+    tags_len: u16,
+    flags: u8,
+}
+
+/// The rest of a slot.
 struct Doc {
     id: Uuid,
     version: i64,
-    alive: bool,
     provider_org: Uuid,
-    provider: u32,
-    visibility: Visibility,
     grants: Box<[Uuid]>,
-    category: Option<u32>,
-    tags: Box<[u32]>,
-    schema_type: Option<u32>,
-    pricing: u8,
-    /// Microseconds since the epoch; unpublished sorts last.
-    published_at: i64,
     /// `lower(name)`, the name sort's key.
     name_key: Box<str>,
 }
@@ -322,7 +331,9 @@ pub(crate) struct Reading {
 
 #[derive(Default)]
 pub(crate) struct Index {
+    facts: Vec<Facts>,
     docs: Vec<Doc>,
+    tag_ids: Vec<u32>,
     live: HashMap<Uuid, u32>,
     dead: usize,
     terms: Interner,
@@ -344,6 +355,92 @@ pub(crate) struct Index {
     memo: Memo,
 }
 
+/// A search's filters as interned ids, and who is looking.
+struct Filter<'a> {
+    categories: Vec<u32>,
+    tags: Vec<u32>,
+    providers: Vec<u32>,
+    schema_types: Vec<u32>,
+    /// Pricing bits of which one must be set (0: any).
+    models: u8,
+    free: Option<bool>,
+    viewer_orgs: &'a [Uuid],
+    /// The viewer sees exactly the public catalog (nothing unlisted or private is theirs).
+    public_only: bool,
+}
+
+impl Filter<'_> {
+    /// Whether a filter other than visibility applies.
+    fn narrows(&self) -> bool {
+        !self.categories.is_empty()
+            || !self.tags.is_empty()
+            || !self.providers.is_empty()
+            || !self.schema_types.is_empty()
+            || self.models != 0
+            || self.free.is_some()
+    }
+}
+
+/// Facet counts over a set of matches.
+struct Counts {
+    categories: Vec<u32>,
+    tags: Vec<u32>,
+    providers: Vec<u32>,
+    schema_types: Vec<u32>,
+    /// Streams per pricing-bit combination.
+    pricing: [u32; 8],
+}
+
+/// The first `wanted` matches in a ranking, kept while matches stream past: a buffer of twice
+/// that size is cut back to the best `wanted` whenever it fills, and the worst one kept then is
+/// the bar a later match must clear to be buffered at all.
+struct TopK<F: Fn(&Hit, &Hit) -> Ordering> {
+    wanted: usize,
+    hits: Vec<Hit>,
+    bar: Option<Hit>,
+    compare: F,
+}
+
+impl<F: Fn(&Hit, &Hit) -> Ordering> TopK<F> {
+    fn new(wanted: usize, compare: F) -> Self {
+        TopK {
+            wanted,
+            hits: Vec::with_capacity(2 * wanted),
+            bar: None,
+            compare,
+        }
+    }
+
+    fn push(&mut self, hit: Hit) {
+        if self.wanted == 0
+            || self
+                .bar
+                .is_some_and(|bar| (self.compare)(&hit, &bar) != Ordering::Less)
+        {
+            return;
+        }
+        self.hits.push(hit);
+        if self.hits.len() >= 2 * self.wanted {
+            self.cut();
+        }
+    }
+
+    fn cut(&mut self) {
+        if self.hits.len() > self.wanted {
+            self.hits
+                .select_nth_unstable_by(self.wanted - 1, &self.compare);
+            self.hits.truncate(self.wanted);
+            self.bar = self.hits.last().copied();
+        }
+    }
+
+    fn into_sorted(mut self) -> Vec<Hit> {
+        self.cut();
+        self.hits.sort_unstable_by(&self.compare);
+        self.hits
+    }
+}
+
 impl Index {
     /// Streams the index holds.
     pub fn len(&self) -> usize {
@@ -362,22 +459,31 @@ impl Index {
 
     /// Releases spare capacity after a bulk load.
     pub fn shrink(&mut self) {
+        self.facts.shrink_to_fit();
         self.docs.shrink_to_fit();
+        self.tag_ids.shrink_to_fit();
         for list in &mut self.postings {
             list.shrink_to_fit();
         }
     }
 
+    /// The orgs that may see a slot beyond the public: its provider and, if private, invitees.
+    fn insiders(&self, slot: u32) -> impl Iterator<Item = &Uuid> {
+        let doc = &self.docs[slot as usize];
+        std::iter::once(&doc.provider_org).chain(doc.grants.iter())
+    }
+
     pub fn remove(&mut self, id: Uuid) {
         if let Some(slot) = self.live.remove(&id) {
-            let doc = &mut self.docs[slot as usize];
-            doc.alive = false;
-            if doc.visibility != Visibility::Public {
-                for org in std::iter::once(&doc.provider_org).chain(doc.grants.iter()) {
-                    if let Some(n) = self.hidden.get_mut(org) {
+            let facts = &mut self.facts[slot as usize];
+            facts.flags &= !ALIVE;
+            if facts.flags & PUBLIC == 0 {
+                let orgs: Vec<Uuid> = self.insiders(slot).copied().collect();
+                for org in orgs {
+                    if let Some(n) = self.hidden.get_mut(&org) {
                         *n -= 1;
                         if *n == 0 {
-                            self.hidden.remove(org);
+                            self.hidden.remove(&org);
                         }
                     }
                 }
@@ -408,55 +514,66 @@ impl Index {
         let mut tags: Vec<u32> = row.tags.iter().map(|t| self.tags.intern(t)).collect();
         tags.sort_unstable();
         tags.dedup();
-        self.docs.push(Doc {
-            id: row.id,
-            version: row.version,
-            alive: true,
-            provider_org: row.provider_org_id,
-            provider,
-            visibility: match row.visibility.as_str() {
-                "public" => Visibility::Public,
-                "unlisted" => Visibility::Unlisted,
-                _ => Visibility::Private,
-            },
-            grants: row.grants.into(),
-            category: (!row.category.is_empty()).then(|| self.categories.intern(&row.category)),
-            tags: tags.into(),
-            schema_type: row
-                .value_schema_type
-                .as_deref()
-                .map(|t| self.schema_types.intern(t)),
-            pricing: row
-                .pricing_models
-                .iter()
-                .map(|m| pricing_bit(m))
-                .fold(0, |a, b| a | b),
+        tags.truncate(usize::from(u16::MAX));
+        let visibility = match row.visibility.as_str() {
+            "public" => PUBLIC,
+            "unlisted" => 0,
+            _ => PRIVATE,
+        };
+        let category = if row.category.is_empty() {
+            NONE
+        } else {
+            self.categories.intern(&row.category)
+        };
+        let pricing = row
+            .pricing_models
+            .iter()
+            .map(|m| pricing_bit(m))
+            .fold(0, |a, b| a | b);
+        self.facts.push(Facts {
             published_at: row
                 .published_at
                 .map_or(i64::MIN, |at| at.timestamp_micros()),
+            provider,
+            category,
+            schema_type: row
+                .value_schema_type
+                .as_deref()
+                .map_or(NONE, |t| self.schema_types.intern(t)),
+            tags_start: self.tag_ids.len() as u32,
+            tags_len: tags.len() as u16,
+            flags: pricing | ALIVE | visibility,
+        });
+        self.tag_ids.extend_from_slice(&tags);
+        self.docs.push(Doc {
+            id: row.id,
+            version: row.version,
+            provider_org: row.provider_org_id,
+            grants: row.grants.into(),
             name_key: row.name.to_lowercase().into(),
         });
-        let doc = &self.docs[slot as usize];
-        let lists = [
-            (
-                &mut self.by_category,
-                doc.category.into_iter().collect::<Vec<_>>(),
-            ),
-            (&mut self.by_tag, doc.tags.to_vec()),
-            (&mut self.by_provider, vec![doc.provider]),
-        ];
-        for (index, ids) in lists {
+        let categories = if category == NONE {
+            Vec::new()
+        } else {
+            vec![category]
+        };
+        for (lists, ids) in [
+            (&mut self.by_category, categories),
+            (&mut self.by_tag, tags),
+            (&mut self.by_provider, vec![provider]),
+        ] {
             for id in ids {
                 let id = id as usize;
-                if index.len() <= id {
-                    index.resize_with(id + 1, Vec::new);
+                if lists.len() <= id {
+                    lists.resize_with(id + 1, Vec::new);
                 }
-                index[id].push(slot);
+                lists[id].push(slot);
             }
         }
-        if doc.visibility != Visibility::Public {
-            for org in std::iter::once(&doc.provider_org).chain(doc.grants.iter()) {
-                *self.hidden.entry(*org).or_default() += 1;
+        if visibility != PUBLIC {
+            let orgs: Vec<Uuid> = self.insiders(slot).copied().collect();
+            for org in orgs {
+                *self.hidden.entry(org).or_default() += 1;
             }
         }
         self.memo = Memo::default();
@@ -518,37 +635,92 @@ impl Index {
         }
     }
 
-    /// Slots matching one query word, sorted by slot, with the best weighted score.
-    fn group_matches(&self, group: &[(u32, f32)]) -> Vec<(u32, f32)> {
-        let mut out: Vec<(u32, f32)> = Vec::new();
-        for (term, weight) in group {
-            out.extend(
-                self.postings[*term as usize]
-                    .iter()
-                    .map(|p| (p.slot, p.score * weight)),
-            );
-        }
-        if group.len() > 1 {
-            // Sorted runs, concatenated: the stable sort merges them.
-            out.sort_by_key(|(slot, _)| *slot);
-            out.dedup_by(|later, kept| {
-                if later.0 == kept.0 {
-                    kept.1 = kept.1.max(later.1);
-                    true
-                } else {
-                    false
+    /// Slots matching one query word, sorted by slot, with the best weighted score. A word read
+    /// as one lexeme borrows its posting list as it is.
+    fn group_matches(&self, group: &[(u32, f32)]) -> (Cow<'_, [Posting]>, f32) {
+        match group {
+            [] => (Cow::Borrowed(&[]), 1.0),
+            [(term, weight)] => (Cow::Borrowed(&self.postings[*term as usize]), *weight),
+            [(term, weight), rest @ ..] => {
+                let weighted = |term: u32, weight: f32| {
+                    self.postings[term as usize].iter().map(move |p| Posting {
+                        slot: p.slot,
+                        score: p.score * weight,
+                    })
+                };
+                let mut merged: Vec<Posting> = weighted(*term, *weight).collect();
+                for (term, weight) in rest {
+                    merged = union_max(&merged, weighted(*term, *weight));
                 }
-            });
+                (Cow::Owned(merged), 1.0)
+            }
         }
-        out
     }
 
-    fn visible(&self, doc: &Doc, viewer_orgs: &[Uuid]) -> bool {
-        doc.alive
-            && (doc.visibility == Visibility::Public
-                || viewer_orgs.contains(&doc.provider_org)
-                || (doc.visibility == Visibility::Private
-                    && doc.grants.iter().any(|g| viewer_orgs.contains(g))))
+    /// Whether the slot passes the filters and the viewer may see it.
+    #[inline]
+    fn keep(&self, filter: &Filter<'_>, slot: u32) -> bool {
+        let f = &self.facts[slot as usize];
+        if f.flags & ALIVE == 0 {
+            return false;
+        }
+        if f.flags & PUBLIC == 0 {
+            if filter.public_only {
+                return false;
+            }
+            let doc = &self.docs[slot as usize];
+            let insider = filter.viewer_orgs.contains(&doc.provider_org)
+                || (f.flags & PRIVATE != 0
+                    && doc.grants.iter().any(|g| filter.viewer_orgs.contains(g)));
+            if !insider {
+                return false;
+            }
+        }
+        (filter.categories.is_empty() || filter.categories.contains(&f.category))
+            && (filter.providers.is_empty() || filter.providers.contains(&f.provider))
+            && (filter.schema_types.is_empty() || filter.schema_types.contains(&f.schema_type))
+            && (filter.models == 0 || f.flags & filter.models != 0)
+            && match filter.free {
+                None => true,
+                Some(true) => f.flags & FREE != 0,
+                Some(false) => f.flags & (FLAT | USAGE) != 0,
+            }
+            && (filter.tags.is_empty() || {
+                let tags = self.tags_of(f);
+                filter.tags.iter().all(|t| tags.contains(t))
+            })
+    }
+
+    #[inline]
+    fn tags_of(&self, f: &Facts) -> &[u32] {
+        let start = f.tags_start as usize;
+        &self.tag_ids[start..start + usize::from(f.tags_len)]
+    }
+
+    fn counts(&self) -> Counts {
+        Counts {
+            categories: vec![0; self.categories.len()],
+            tags: vec![0; self.tags.len()],
+            providers: vec![0; self.providers.len()],
+            schema_types: vec![0; self.schema_types.len()],
+            pricing: [0; 8],
+        }
+    }
+
+    #[inline]
+    fn count(&self, counts: &mut Counts, slot: u32) {
+        let f = &self.facts[slot as usize];
+        if f.category != NONE {
+            counts.categories[f.category as usize] += 1;
+        }
+        for t in self.tags_of(f) {
+            counts.tags[*t as usize] += 1;
+        }
+        counts.providers[f.provider as usize] += 1;
+        if f.schema_type != NONE {
+            counts.schema_types[f.schema_type as usize] += 1;
+        }
+        counts.pricing[usize::from(f.flags & PRICING)] += 1;
     }
 
     pub fn evaluate(&self, q: &Evaluation<'_>) -> Outcome {
@@ -585,29 +757,22 @@ impl Index {
         if !q.pricing_models.is_empty() && models == 0 {
             return empty;
         }
-        let keep = |doc: &Doc| -> bool {
-            self.visible(doc, q.viewer_orgs)
-                && (categories.is_empty() || doc.category.is_some_and(|c| categories.contains(&c)))
-                && tags.iter().all(|t| doc.tags.contains(t))
-                && (providers.is_empty() || providers.contains(&doc.provider))
-                && (schema_types.is_empty()
-                    || doc.schema_type.is_some_and(|t| schema_types.contains(&t)))
-                && (models == 0 || doc.pricing & models != 0)
-                && match q.free {
-                    None => true,
-                    Some(true) => doc.pricing & FREE != 0,
-                    Some(false) => doc.pricing & (FLAT | USAGE) != 0,
-                }
+        let filter = Filter {
+            categories,
+            tags,
+            providers,
+            schema_types,
+            models,
+            free: q.free,
+            viewer_orgs: q.viewer_orgs,
+            public_only: q
+                .viewer_orgs
+                .iter()
+                .all(|org| !self.hidden.contains_key(org)),
         };
-
-        let filtered = !categories.is_empty()
-            || !tags.is_empty()
-            || !providers.is_empty()
-            || !schema_types.is_empty()
-            || models != 0
-            || q.free.is_some();
-        let page_of = |ordered: &mut dyn Iterator<Item = u32>| -> Vec<Uuid> {
-            ordered
+        let wanted = q.offset + q.first;
+        let page_of = |slots: &mut dyn Iterator<Item = u32>| -> Vec<Uuid> {
+            slots
                 .skip(q.offset)
                 .take(q.first)
                 .map(|slot| self.docs[slot as usize].id)
@@ -615,20 +780,24 @@ impl Index {
         };
 
         // Browsing newest first as someone who sees only the public catalog: read the memoized
-        // order; the unfiltered landing view also takes its memoized facets.
-        let public_only = q
-            .viewer_orgs
-            .iter()
-            .all(|org| !self.hidden.contains_key(org));
-        // (A browse filtered by category, provider or tag reads those slot lists instead.)
-        let narrowed = !categories.is_empty() || !providers.is_empty() || !tags.is_empty();
-        if q.groups.is_none() && public_only && q.sort != SearchSort::Name && !narrowed {
+        // order, which is already the page order; the unfiltered landing view also takes its
+        // memoized facets. (A browse by category, provider or tag reads those slot lists.)
+        let by_list = !filter.categories.is_empty()
+            || !filter.providers.is_empty()
+            || !filter.tags.is_empty();
+        if q.groups.is_none() && filter.public_only && q.sort != SearchSort::Name && !by_list {
             let order = self.public_newest();
-            if !filtered {
+            if !filter.narrows() {
                 let facets = self
                     .memo
                     .public_facets
-                    .get_or_init(|| self.count_facets(order.iter().copied()))
+                    .get_or_init(|| {
+                        let mut counts = self.counts();
+                        for slot in order {
+                            self.count(&mut counts, *slot);
+                        }
+                        self.facets(&counts)
+                    })
                     .clone();
                 return Outcome {
                     total: order.len(),
@@ -636,81 +805,24 @@ impl Index {
                     facets,
                 };
             }
-            let matches: Vec<u32> = order
-                .iter()
-                .copied()
-                .filter(|slot| keep(&self.docs[*slot as usize]))
-                .collect();
+            let mut counts = self.counts();
+            let mut total = 0;
+            let mut page = Vec::with_capacity(wanted.min(order.len()));
+            for slot in order.iter().copied().filter(|s| self.keep(&filter, *s)) {
+                self.count(&mut counts, slot);
+                if total < wanted {
+                    page.push(slot);
+                }
+                total += 1;
+            }
             return Outcome {
-                total: matches.len(),
-                facets: self.count_facets(matches.iter().copied()),
-                page: page_of(&mut matches.iter().copied()),
+                total,
+                facets: self.facets(&counts),
+                page: page_of(&mut page.into_iter()),
             };
         }
 
-        let scored: Vec<(u32, f32)> = match q.groups {
-            None => {
-                // The smallest set a filter allows (all of a dimension's values together),
-                // or every slot.
-                let union = |index: &[Vec<u32>], ids: &[u32]| -> Vec<u32> {
-                    let mut slots: Vec<u32> = ids
-                        .iter()
-                        .flat_map(|id| index.get(*id as usize).into_iter().flatten().copied())
-                        .collect();
-                    if ids.len() > 1 {
-                        slots.sort_unstable();
-                        slots.dedup();
-                    }
-                    slots
-                };
-                let mut sets: Vec<Vec<u32>> = Vec::new();
-                if !categories.is_empty() {
-                    sets.push(union(&self.by_category, &categories));
-                }
-                if !providers.is_empty() {
-                    sets.push(union(&self.by_provider, &providers));
-                }
-                for tag in &tags {
-                    sets.push(union(&self.by_tag, std::slice::from_ref(tag)));
-                }
-                let slots: Box<dyn Iterator<Item = u32>> =
-                    match sets.into_iter().min_by_key(Vec::len) {
-                        Some(smallest) => Box::new(smallest.into_iter()),
-                        None => Box::new(0..self.docs.len() as u32),
-                    };
-                slots
-                    .filter(|slot| keep(&self.docs[*slot as usize]))
-                    .map(|slot| (slot, 0.0))
-                    .collect()
-            }
-            Some([]) => return empty,
-            Some(groups) => {
-                // Start from the rarest word, then intersect.
-                let mut lists: Vec<Vec<(u32, f32)>> =
-                    groups.iter().map(|g| self.group_matches(g)).collect();
-                lists.sort_by_key(Vec::len);
-                let mut lists = lists.into_iter();
-                let mut acc = lists.next().unwrap_or_default();
-                for list in lists {
-                    if acc.is_empty() {
-                        break;
-                    }
-                    acc = intersect(&acc, &list);
-                }
-                acc.retain(|(slot, _)| keep(&self.docs[*slot as usize]));
-                acc
-            }
-        };
-        let facets = self.count_facets(scored.iter().map(|(slot, _)| *slot));
-        let total = scored.len();
-        let mut hits: Vec<Hit> = scored
-            .into_iter()
-            .map(|(slot, score)| Hit {
-                slot,
-                score,
-                published_at: self.docs[slot as usize].published_at,
-            })
-            .collect();
+        // Everything else: one pass over the candidates counts facets and keeps the page.
         let by_id = |a: &Hit, b: &Hit| {
             self.docs[a.slot as usize]
                 .id
@@ -721,8 +833,9 @@ impl Index {
                 .cmp(&a.published_at)
                 .then_with(|| by_id(a, b))
         };
+        let text = q.groups.is_some();
         let compare = |a: &Hit, b: &Hit| -> Ordering {
-            match (q.sort, q.groups.is_some()) {
+            match (q.sort, text) {
                 (SearchSort::Relevance, true) => {
                     b.score.total_cmp(&a.score).then_with(|| by_newest(a, b))
                 }
@@ -733,23 +846,66 @@ impl Index {
                     .then_with(|| by_id(a, b)),
             }
         };
-        let wanted = (q.offset + q.first).min(total);
-        if wanted == 0 {
-            return Outcome {
-                total,
-                page: Vec::new(),
-                facets,
-            };
+        let mut counts = self.counts();
+        let mut total = 0;
+        let mut top = TopK::new(wanted, compare);
+        let mut take = |slot: u32, score: f32| {
+            if self.keep(&filter, slot) {
+                self.count(&mut counts, slot);
+                total += 1;
+                top.push(Hit {
+                    slot,
+                    score,
+                    published_at: self.facts[slot as usize].published_at,
+                });
+            }
+        };
+        match q.groups {
+            None => {
+                // The smallest set a filter allows (all of a dimension's values together),
+                // or every slot.
+                let mut sets: Vec<Cow<'_, [u32]>> = Vec::new();
+                if !filter.categories.is_empty() {
+                    sets.push(slot_union(&self.by_category, &filter.categories));
+                }
+                if !filter.providers.is_empty() {
+                    sets.push(slot_union(&self.by_provider, &filter.providers));
+                }
+                for tag in &filter.tags {
+                    sets.push(slot_union(&self.by_tag, std::slice::from_ref(tag)));
+                }
+                match sets.into_iter().min_by_key(|s| s.len()) {
+                    Some(smallest) => smallest.iter().for_each(|slot| take(*slot, 0.0)),
+                    None => (0..self.facts.len() as u32).for_each(|slot| take(slot, 0.0)),
+                }
+            }
+            Some([]) => return empty,
+            Some(groups) => {
+                // Start from the rarest word, then intersect.
+                let mut lists: Vec<(Cow<'_, [Posting]>, f32)> =
+                    groups.iter().map(|g| self.group_matches(g)).collect();
+                lists.sort_by_key(|(list, _)| list.len());
+                let mut lists = lists.into_iter();
+                let (first, weight) = lists.next().expect("a group");
+                let mut acc: Option<Vec<Posting>> = None;
+                for (list, w) in lists {
+                    let next = match &acc {
+                        None => intersect(&first, weight, &list, w),
+                        Some(acc) => intersect(acc, 1.0, &list, w),
+                    };
+                    acc = Some(next);
+                }
+                match acc {
+                    None => first.iter().for_each(|p| take(p.slot, p.score * weight)),
+                    Some(acc) => acc.iter().for_each(|p| take(p.slot, p.score)),
+                }
+            }
         }
-        if wanted < total {
-            hits.select_nth_unstable_by(wanted - 1, compare);
-            hits.truncate(wanted);
-        }
-        hits.sort_unstable_by(compare);
+        let hits = top.into_sorted();
         Outcome {
             total,
             page: page_of(&mut hits.iter().map(|h| h.slot)),
-            facets,
+            facets: self.facets(&counts),
         }
     }
 
@@ -760,48 +916,27 @@ impl Index {
                 .live
                 .values()
                 .copied()
-                .filter(|slot| self.docs[*slot as usize].visibility == Visibility::Public)
+                .filter(|slot| self.facts[*slot as usize].flags & PUBLIC != 0)
                 .collect();
             slots.sort_unstable_by(|a, b| {
-                let (x, y) = (&self.docs[*a as usize], &self.docs[*b as usize]);
-                y.published_at.cmp(&x.published_at).then(x.id.cmp(&y.id))
+                let (x, y) = (&self.facts[*a as usize], &self.facts[*b as usize]);
+                y.published_at
+                    .cmp(&x.published_at)
+                    .then_with(|| self.docs[*a as usize].id.cmp(&self.docs[*b as usize].id))
             });
             slots
         })
     }
 
-    fn count_facets(&self, matches: impl Iterator<Item = u32>) -> Vec<FacetCount> {
-        let mut categories = vec![0i64; self.categories.len()];
-        let mut tags = vec![0i64; self.tags.len()];
-        let mut providers = vec![0i64; self.providers.len()];
-        let mut schema_types = vec![0i64; self.schema_types.len()];
-        let (mut free, mut flat, mut usage, mut paid) = (0i64, 0i64, 0i64, 0i64);
-        for slot in matches {
-            let doc = &self.docs[slot as usize];
-            if let Some(c) = doc.category {
-                categories[c as usize] += 1;
-            }
-            for t in doc.tags.iter() {
-                tags[*t as usize] += 1;
-            }
-            providers[doc.provider as usize] += 1;
-            if let Some(t) = doc.schema_type {
-                schema_types[t as usize] += 1;
-            }
-            free += i64::from(doc.pricing & FREE != 0);
-            flat += i64::from(doc.pricing & FLAT != 0);
-            usage += i64::from(doc.pricing & USAGE != 0);
-            paid += i64::from(doc.pricing & (FLAT | USAGE) != 0);
-        }
-        let mut out = Vec::new();
-        // The most frequent values of each facet, as the API shows them (ties by value); only
-        // those become strings.
-        let top = |counts: &[i64], interner: &Interner, limit: usize| -> Vec<(u32, i64)> {
+    /// The most frequent values of each facet, as the API shows them (ties by value); only
+    /// those become strings.
+    fn facets(&self, counts: &Counts) -> Vec<FacetCount> {
+        let top = |counts: &[u32], interner: &Interner, limit: usize| -> Vec<(u32, i64)> {
             let mut ranked: Vec<(u32, i64)> = counts
                 .iter()
                 .enumerate()
                 .filter(|(_, n)| **n > 0)
-                .map(|(id, n)| (id as u32, *n))
+                .map(|(id, n)| (id as u32, i64::from(*n)))
                 .collect();
             ranked.sort_unstable_by(|a, b| {
                 b.1.cmp(&a.1)
@@ -810,22 +945,28 @@ impl Index {
             ranked.truncate(limit);
             ranked
         };
-        for (facet, counts, interner) in [
-            ("category", &categories, &self.categories),
-            ("tag", &tags, &self.tags),
-            ("schemaType", &schema_types, &self.schema_types),
+        let mut out = Vec::new();
+        for (facet, counts, interner, limit) in [
+            (
+                "category",
+                &counts.categories,
+                &self.categories,
+                FACET_VALUES,
+            ),
+            ("tag", &counts.tags, &self.tags, TAG_VALUES),
+            (
+                "schemaType",
+                &counts.schema_types,
+                &self.schema_types,
+                FACET_VALUES,
+            ),
         ] {
-            let limit = if facet == "tag" {
-                TAG_VALUES
-            } else {
-                FACET_VALUES
-            };
             for (id, n) in top(counts, interner, limit) {
                 let value = interner.value(id).to_owned();
                 out.push((facet, value.clone(), value, n));
             }
         }
-        for (id, n) in top(&providers, &self.providers, FACET_VALUES) {
+        for (id, n) in top(&counts.providers, &self.providers, FACET_VALUES) {
             out.push((
                 "provider",
                 self.providers.value(id).to_owned(),
@@ -833,12 +974,18 @@ impl Index {
                 n,
             ));
         }
+        let with = |bits: u8| -> i64 {
+            (0..8u8)
+                .filter(|combination| combination & bits != 0)
+                .map(|combination| i64::from(counts.pricing[usize::from(combination)]))
+                .sum()
+        };
         for (facet, value, n) in [
-            ("pricingModel", "free", free),
-            ("pricingModel", "flat", flat),
-            ("pricingModel", "usage", usage),
-            ("price", "free", free),
-            ("price", "paid", paid),
+            ("pricingModel", "free", with(FREE)),
+            ("pricingModel", "flat", with(FLAT)),
+            ("pricingModel", "usage", with(USAGE)),
+            ("price", "free", with(FREE)),
+            ("price", "paid", with(FLAT | USAGE)),
         ] {
             if n > 0 {
                 out.push((facet, value.to_owned(), value.to_owned(), n));
@@ -848,19 +995,71 @@ impl Index {
     }
 }
 
-/// Slots in both sorted lists, scores added.
-fn intersect(a: &[(u32, f32)], b: &[(u32, f32)]) -> Vec<(u32, f32)> {
-    let mut out = Vec::with_capacity(a.len().min(b.len()));
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        match a[i].0.cmp(&b[j].0) {
-            Ordering::Less => i += 1,
-            Ordering::Greater => j += 1,
-            Ordering::Equal => {
-                out.push((a[i].0, a[i].1 + b[j].1));
-                i += 1;
-                j += 1;
+/// The slots of one or more of a dimension's values (category, tag, provider), sorted.
+fn slot_union<'a>(lists: &'a [Vec<u32>], ids: &[u32]) -> Cow<'a, [u32]> {
+    let list = |id: &u32| lists.get(*id as usize).map_or(&[][..], Vec::as_slice);
+    match ids {
+        [id] => Cow::Borrowed(list(id)),
+        _ => {
+            let mut slots: Vec<u32> = ids.iter().flat_map(|id| list(id).iter().copied()).collect();
+            slots.sort_unstable();
+            slots.dedup();
+            Cow::Owned(slots)
+        }
+    }
+}
+
+/// Both sorted lists merged, each slot once with its best score.
+fn union_max(a: &[Posting], b: impl Iterator<Item = Posting>) -> Vec<Posting> {
+    let mut out = Vec::with_capacity(a.len());
+    let mut a = a.iter().copied().peekable();
+    let mut b = b.peekable();
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (None, None) => return out,
+            (Some(_), None) => a.next(),
+            (None, Some(_)) => b.next(),
+            (Some(x), Some(y)) => match x.slot.cmp(&y.slot) {
+                Ordering::Less => a.next(),
+                Ordering::Greater => b.next(),
+                Ordering::Equal => {
+                    let score = x.score.max(y.score);
+                    let slot = x.slot;
+                    a.next();
+                    b.next();
+                    Some(Posting { slot, score })
+                }
+            },
+        };
+        out.extend(next);
+    }
+}
+
+/// Slots in both sorted lists, weighted scores added. The shorter list leads and the longer one
+/// is searched from where the last match was (galloping), so a rare word costs little against a
+/// common one.
+fn intersect(short: &[Posting], ws: f32, long: &[Posting], wl: f32) -> Vec<Posting> {
+    let mut out = Vec::with_capacity(short.len().min(long.len()));
+    let mut rest = long;
+    for p in short {
+        // Exponential search for the first posting at or after `p.slot`.
+        let mut bound = 1;
+        while bound < rest.len() && rest[bound].slot < p.slot {
+            bound *= 2;
+        }
+        let end = (bound + 1).min(rest.len());
+        let at = rest[..end].partition_point(|x| x.slot < p.slot);
+        rest = &rest[at..];
+        match rest.first() {
+            None => break,
+            Some(x) if x.slot == p.slot => {
+                out.push(Posting {
+                    slot: p.slot,
+                    score: p.score * ws + x.score * wl,
+                });
+                rest = &rest[1..];
             }
+            Some(_) => {}
         }
     }
     out
@@ -1063,5 +1262,242 @@ mod tests {
                 .total,
             0
         );
+    }
+
+    /// The one-pass evaluation (borrowed postings, galloping intersection, bounded top-k,
+    /// facet counts) against a brute-force reading of the same index, over many random
+    /// indexes, viewers, filters, sorts and pages.
+    #[test]
+    fn evaluation_agrees_with_brute_force() {
+        let seed = std::cell::Cell::new(0x2545_f491_4f6c_dd1du64);
+        let next = |n: u64| {
+            let mut x = seed.get();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            seed.set(x);
+            x % n
+        };
+        let orgs: Vec<Uuid> = (0..4).map(|_| Uuid::new_v4()).collect();
+        let words = ["alpha", "beta", "gamma", "delta", "omega"];
+        let categories = ["finance", "weather", "iot"];
+        let tags = ["eu", "us", "gps", "fx"];
+        for round in 0..40 {
+            let mut index = Index::default();
+            let mut rows = Vec::new();
+            for i in 0..(50 + next(250)) {
+                let mut r = row(&format!("Stream {}", next(1000)), "", next(40) as i64);
+                // Weight A only: every score is exact, so sums agree in any order.
+                let mut lexemes: Vec<&str> =
+                    words.iter().copied().filter(|_| next(3) == 0).collect();
+                lexemes.sort_unstable();
+                r.vector = Some(
+                    lexemes
+                        .iter()
+                        .enumerate()
+                        .map(|(at, w)| format!("'{w}':{}A", at + 1))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                );
+                r.visibility = ["public", "public", "unlisted", "private"][next(4) as usize].into();
+                r.provider_org_id = orgs[next(4) as usize];
+                r.provider_slug = format!(
+                    "p{}",
+                    orgs.iter()
+                        .position(|o| *o == r.provider_org_id)
+                        .unwrap_or(0)
+                );
+                r.grants = if next(2) == 0 {
+                    vec![orgs[next(4) as usize]]
+                } else {
+                    Vec::new()
+                };
+                r.category = categories[next(3) as usize].into();
+                r.tags = tags
+                    .iter()
+                    .filter(|_| next(2) == 0)
+                    .map(|t| (*t).into())
+                    .collect();
+                r.value_schema_type = Some(["AVRO", "JSON"][next(2) as usize].into());
+                r.pricing_models = match next(3) {
+                    0 => vec!["free".into()],
+                    1 => vec!["usage".into()],
+                    _ => vec!["flat".into(), "free".into()],
+                };
+                if i % 7 == 3 {
+                    r.status = "draft".into();
+                }
+                rows.push(r);
+            }
+            for r in &rows {
+                index.upsert(r.clone());
+            }
+            // Replace some streams (dead slots) and remove some.
+            for r in rows.iter_mut().filter(|_| next(5) == 0) {
+                r.version += 1;
+                r.category = categories[next(3) as usize].into();
+                index.upsert(r.clone());
+            }
+            for r in rows.iter().filter(|_| next(9) == 0) {
+                index.remove(r.id);
+            }
+            let listed: Vec<&DocRow> = rows
+                .iter()
+                .filter(|r| index.live.contains_key(&r.id))
+                .collect();
+
+            for _ in 0..30 {
+                let viewer: Vec<Uuid> = match next(3) {
+                    0 => Vec::new(),
+                    _ => vec![orgs[next(4) as usize]],
+                };
+                let groups: Option<Vec<Vec<(u32, f32)>>> = match next(3) {
+                    0 => None,
+                    n => Some(
+                        (0..n)
+                            .map(|_| {
+                                (0..1 + next(2))
+                                    .filter_map(|_| {
+                                        index
+                                            .terms
+                                            .get(words[next(5) as usize])
+                                            .map(|t| (t, if next(2) == 0 { 1.0 } else { 0.5 }))
+                                    })
+                                    .collect::<Vec<_>>()
+                            })
+                            .map(|mut g| {
+                                g.sort_by_key(|(t, _)| *t);
+                                g.dedup_by_key(|(t, _)| *t);
+                                g
+                            })
+                            .collect(),
+                    ),
+                };
+                let pick = |n: u64, values: &[&str]| -> Vec<String> {
+                    if n == 0 {
+                        vec![values[0].to_string()]
+                    } else {
+                        Vec::new()
+                    }
+                };
+                let cats = pick(next(3), &categories[next(3) as usize..]);
+                let tag_filter = pick(next(3), &tags[next(4) as usize..]);
+                let providers = pick(next(4), &["p0", "p1", "p2"][next(3) as usize..]);
+                let types = pick(next(4), &["AVRO", "JSON"][next(2) as usize..]);
+                let models = pick(next(4), &["usage", "flat"][next(2) as usize..]);
+                let free = [None, Some(true), Some(false)][next(3) as usize];
+                let sort =
+                    [SearchSort::Relevance, SearchSort::Newest, SearchSort::Name][next(3) as usize];
+                let (first, offset) = (1 + next(12) as usize, next(3) as usize * 5);
+                let eval = Evaluation {
+                    groups: groups.as_deref(),
+                    viewer_orgs: &viewer,
+                    categories: &cats,
+                    tags: &tag_filter,
+                    providers: &providers,
+                    schema_types: &types,
+                    pricing_models: &models,
+                    free,
+                    sort,
+                    first,
+                    offset,
+                };
+                let got = index.evaluate(&eval);
+
+                // Brute force over the rows as written.
+                let score_of = |r: &DocRow| -> Option<f32> {
+                    let Some(groups) = &groups else {
+                        return Some(0.0);
+                    };
+                    if groups.iter().any(Vec::is_empty) {
+                        return None;
+                    }
+                    let vector = r.vector.clone().unwrap_or_default();
+                    let mut total = 0.0;
+                    for group in groups {
+                        let best = group
+                            .iter()
+                            .filter(|(t, _)| {
+                                vector.contains(&format!("'{}'", index.terms.value(*t)))
+                            })
+                            .map(|(_, w)| *w)
+                            .fold(None, |a: Option<f32>, w| Some(a.map_or(w, |a| a.max(w))))?;
+                        total += best;
+                    }
+                    Some(total)
+                };
+                let mut matches: Vec<(&DocRow, f32)> = listed
+                    .iter()
+                    .filter(|r| {
+                        r.visibility == "public"
+                            || viewer.contains(&r.provider_org_id)
+                            || (r.visibility == "private"
+                                && r.grants.iter().any(|g| viewer.contains(g)))
+                    })
+                    .filter(|r| cats.is_empty() || cats.contains(&r.category))
+                    .filter(|r| tag_filter.iter().all(|t| r.tags.contains(t)))
+                    .filter(|r| providers.is_empty() || providers.contains(&r.provider_slug))
+                    .filter(|r| {
+                        types.is_empty()
+                            || r.value_schema_type
+                                .as_ref()
+                                .is_some_and(|t| types.contains(t))
+                    })
+                    .filter(|r| {
+                        models.is_empty() || models.iter().any(|m| r.pricing_models.contains(m))
+                    })
+                    .filter(|r| match free {
+                        None => true,
+                        Some(true) => r.pricing_models.iter().any(|m| m == "free"),
+                        Some(false) => r.pricing_models.iter().any(|m| m != "free"),
+                    })
+                    .filter_map(|r| score_of(r).map(|s| (*r, s)))
+                    .collect();
+                let newest = |a: &DocRow, b: &DocRow| {
+                    b.published_at.cmp(&a.published_at).then(a.id.cmp(&b.id))
+                };
+                matches.sort_by(|(a, x), (b, y)| match (sort, groups.is_some()) {
+                    (SearchSort::Relevance, true) => y.total_cmp(x).then_with(|| newest(a, b)),
+                    (SearchSort::Name, _) => a
+                        .name
+                        .to_lowercase()
+                        .cmp(&b.name.to_lowercase())
+                        .then(a.id.cmp(&b.id)),
+                    _ => newest(a, b),
+                });
+                let page: Vec<Uuid> = matches
+                    .iter()
+                    .skip(offset)
+                    .take(first)
+                    .map(|(r, _)| r.id)
+                    .collect();
+                let context = format!(
+                    "round {round}: groups {groups:?}, viewer {viewer:?}, {cats:?} {tag_filter:?} {providers:?} {types:?} {models:?} {free:?} {sort:?} {first}+{offset}"
+                );
+                assert_eq!(got.total, matches.len(), "{context}");
+                assert_eq!(got.page, page, "{context}");
+                let mut category_counts: HashMap<&str, i64> = HashMap::new();
+                for (r, _) in &matches {
+                    *category_counts.entry(r.category.as_str()).or_default() += 1;
+                }
+                let got_categories: HashMap<&str, i64> = got
+                    .facets
+                    .iter()
+                    .filter(|f| f.0 == "category")
+                    .map(|f| (f.1.as_str(), f.3))
+                    .collect();
+                assert_eq!(got_categories, category_counts, "{context}");
+                let paid = matches
+                    .iter()
+                    .filter(|(r, _)| r.pricing_models.iter().any(|m| m != "free"))
+                    .count() as i64;
+                let got_paid = got
+                    .facets
+                    .iter()
+                    .find(|f| f.0 == "price" && f.1 == "paid")
+                    .map_or(0, |f| f.3);
+                assert_eq!(got_paid, paid, "{context}");
+            }
+        }
     }
 }
