@@ -470,8 +470,12 @@ impl Catalog {
         let streams: Vec<Stream> = if outcome.page.is_empty() {
             Vec::new()
         } else {
+            // The provider per row by its key (`offset 0` keeps the subquery a nested loop):
+            // a join would hash every organization to return 20 rows.
             let mut found: Vec<Stream> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "select {STREAM_COLUMNS} from streams s join organizations o on o.id = s.provider_org_id where s.id = any($1)"
+                "select {STREAM_COLUMNS} from streams s
+                   join lateral (select slug, name from organizations o where o.id = s.provider_org_id offset 0) o on true
+                  where s.id = any($1)"
             )))
             .bind(&outcome.page)
             .fetch_all(&self.pool)
