@@ -1478,3 +1478,192 @@ async fn streams_on_a_cluster_with_an_external_registry_keep_their_schemas_there
         404
     );
 }
+
+/// A version registered directly in an external registry (a producer's serializer with
+/// auto-registration, say) is followed on the next look: the stream's search fields follow and
+/// subscribers get one `stream.schema_changed` with `via: "external-registry"`. Looking again
+/// changes nothing, a registry that is down is reported without stopping the others, and a
+/// stream from before versions were tracked takes its registry's latest version silently.
+#[tokio::test]
+async fn versions_registered_directly_in_an_external_registry_are_followed() {
+    let external = tributary_tests::external_registry_url();
+    let app = TestApp::spawn().await;
+    let operator = operator(&app).await;
+    let kafka = tributary_tests::kafka_config();
+    let register = |name: String, registry: &str| {
+        json!({ "input": {
+            "name": name, "bootstrapServers": kafka.bootstrap_servers,
+            "securityProtocol": kafka.security_protocol.as_str(), "saslUsername": kafka.username,
+            "saslPassword": secrecy::ExposeSecret::expose_secret(&kafka.password),
+            "schemaRegistryUrl": registry,
+        } })
+    };
+    let mutation = "mutation($input: ClusterInput!) { registerCluster(input: $input) { id } }";
+    let r = app
+        .graphql_as(&operator, mutation, register(unique("ext"), &external))
+        .await;
+    let cluster: Uuid = ok(&r)["registerCluster"]["id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("uuid");
+    let (org, token) = provider(&app).await;
+    // A second cluster whose registry goes down after a draft was created on it (its name sorts
+    // first, so it is looked at first).
+    let down_name = format!("a-{}", unique("down"));
+    let r = app
+        .graphql_as(&operator, mutation, register(down_name.clone(), &external))
+        .await;
+    let down = ok(&r)["registerCluster"]["id"].clone();
+    let down_id: Uuid = down.as_str().expect("id").parse().expect("uuid");
+    draft(
+        &app,
+        &token,
+        org,
+        down_id,
+        &format!("{}.down", unique("it")),
+        json!({}),
+    )
+    .await;
+    let mut gone = register(down_name.clone(), "http://127.0.0.1:9/nothing");
+    gone["id"] = down;
+    ok(&app
+        .graphql_as(
+            &operator,
+            "mutation($id: UUID!, $input: ClusterInput!) { updateCluster(id: $id, input: $input) { id } }",
+            gone,
+        )
+        .await);
+
+    let topic = format!("{}.direct", unique("it"));
+    let id = published(&app, &token, org, cluster, &topic, json!({}), json!({})).await;
+    let stream_id: Uuid = id.parse().expect("uuid");
+    let followed = |column: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, Option<i32>>(sqlx::AssertSqlSafe(format!(
+                "select {column} from streams where id = $1"
+            )))
+            .bind(stream_id)
+            .fetch_one(&pool)
+            .await
+            .expect("followed version")
+        }
+    };
+    assert_eq!(followed("value_schema_version").await, Some(1));
+    let events = || {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, Value>(
+                "select payload from outbox where aggregate_id = $1 and event_type = 'stream.schema_changed' order by id",
+            )
+            .bind(stream_id.to_string())
+            .fetch_all(&pool)
+            .await
+            .expect("events")
+        }
+    };
+    assert_eq!(events().await.len(), 1, "v1, registered through Tributary");
+
+    // Nothing new yet: the healthy registry is read, the one that is down is reported.
+    let sync = app
+        .catalog
+        .follow_external_registries()
+        .await
+        .expect("look");
+    assert_eq!((sync.followed, sync.baselined), (0, 0), "{sync:?}");
+    assert_eq!(sync.failed.len(), 1, "{sync:?}");
+    assert_eq!(sync.failed[0].0, down_name);
+
+    // v2 of the value and a first key schema, registered straight into the external registry.
+    let http = reqwest::Client::new();
+    let post = |subject: String, schema: &'static str| {
+        let (http, external) = (http.clone(), external.clone());
+        async move {
+            let response = http
+                .post(format!("{external}/subjects/{subject}/versions"))
+                .header("content-type", "application/vnd.schemaregistry.v1+json")
+                .body(json!({ "schema": schema }).to_string())
+                .send()
+                .await
+                .expect("external registry answers");
+            assert!(
+                response.status().is_success(),
+                "{:?}",
+                response.text().await
+            );
+        }
+    };
+    post(format!("{topic}-value"), AVRO_V2).await;
+    post(format!("{topic}-key"), r#"{"type":"string"}"#).await;
+    let sync = app
+        .catalog
+        .follow_external_registries()
+        .await
+        .expect("look");
+    assert_eq!((sync.followed, sync.baselined), (2, 0), "{sync:?}");
+    assert_eq!(followed("value_schema_version").await, Some(2));
+    assert_eq!(followed("key_schema_version").await, Some(1));
+    let payloads = events().await;
+    assert_eq!(payloads.len(), 3, "{payloads:?}");
+    let value_change = payloads
+        .iter()
+        .find(|p| p["role"] == "value" && p["version"] == 2)
+        .expect("the value's v2 event");
+    assert_eq!(value_change["via"], "external-registry");
+    assert_eq!(value_change["subject"], format!("{topic}-value"));
+    let key_change = payloads
+        .iter()
+        .find(|p| p["role"] == "key")
+        .expect("the key's event");
+    assert_eq!(key_change["version"], 1);
+    // The stream page and search see the new field.
+    let r = app
+        .graphql(
+            "query($id: UUID!) { stream(id: $id) { schemaFields } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert!(
+        ok(&r)["stream"]["schemaFields"]
+            .as_array()
+            .is_some_and(|f| f.contains(&json!("venue"))),
+        "{r}"
+    );
+    let r = app
+        .graphql(
+            "query($q: String) { catalogSearch(query: $q) { edges { node { id } } } }",
+            json!({ "q": "venue" }),
+        )
+        .await;
+    assert!(
+        ok(&r)["catalogSearch"]["edges"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|e| e["node"]["id"] == json!(id))),
+        "{r}"
+    );
+
+    // Looking again finds nothing new.
+    let sync = app
+        .catalog
+        .follow_external_registries()
+        .await
+        .expect("look");
+    assert_eq!((sync.followed, sync.baselined), (0, 0), "{sync:?}");
+    assert_eq!(events().await.len(), 3);
+
+    // A stream from before versions were tracked starts from its registry's latest, silently.
+    sqlx::query("update streams set value_schema_version = null where id = $1")
+        .bind(stream_id)
+        .execute(&app.pool)
+        .await
+        .expect("forget");
+    let sync = app
+        .catalog
+        .follow_external_registries()
+        .await
+        .expect("look");
+    assert_eq!((sync.followed, sync.baselined), (0, 1), "{sync:?}");
+    assert_eq!(followed("value_schema_version").await, Some(2));
+    assert_eq!(events().await.len(), 3);
+}

@@ -52,8 +52,8 @@ pub struct Cluster {
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct ClusterRow {
-    id: Uuid,
-    name: String,
+    pub(crate) id: Uuid,
+    pub(crate) name: String,
     region: String,
     bootstrap_servers: String,
     security_protocol: String,

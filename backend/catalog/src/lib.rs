@@ -33,7 +33,7 @@ pub use clusters::{Cluster, ClusterHealth, ClusterInput};
 pub use error::CatalogError;
 pub use plans::{Plan, PlanInput};
 pub use samples::{SAMPLE_TTL, Sample};
-pub use schemas::{SchemaVersionView, schema_diff};
+pub use schemas::{ExternalSync, SchemaVersionView, schema_diff};
 pub use search::{Facet, FacetValue, SearchPage, SearchQuery, SearchSort};
 pub use streams::{
     CATEGORIES, ContractInput, Stream, StreamDetailsInput, StreamInput, TopicProvision, Visibility,

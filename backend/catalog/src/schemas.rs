@@ -14,7 +14,11 @@ use tributary_registry::{
 };
 use uuid::Uuid;
 
-use crate::{Catalog, CatalogError, Stream, streams::can_edit};
+use crate::{
+    Catalog, CatalogError, Stream,
+    clusters::{CLUSTER_COLUMNS, ClusterRow},
+    streams::can_edit,
+};
 
 /// A registry error as the catalog reports it.
 pub(crate) fn schema_error(error: RegistryError) -> CatalogError {
@@ -111,6 +115,37 @@ impl Schemas {
         }
         .map_err(schema_error)
     }
+}
+
+/// What one look at the external registries found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ExternalSync {
+    /// Versions registered there directly that became their stream's; each emitted
+    /// `stream.schema_changed` with `via: "external-registry"`.
+    pub followed: usize,
+    /// Streams created before versions were tracked: their registry's latest version was taken
+    /// as the one they follow, without an event (it was announced when it was registered).
+    pub baselined: usize,
+    /// What could not be read or followed (`cluster`, or `cluster/subject`, with the reason);
+    /// the next look tries again.
+    pub failed: Vec<(String, String)>,
+}
+
+/// A stream's followed versions, as the watcher compares them.
+#[derive(sqlx::FromRow)]
+struct Watched {
+    id: Uuid,
+    topic: String,
+    key_schema_version: Option<i32>,
+    value_schema_version: Option<i32>,
+}
+
+/// What following one external version did.
+enum Followed {
+    Version,
+    Baseline,
+    /// Already followed (another replica was first), or the stream was retired meanwhile.
+    Nothing,
 }
 
 /// One version of a stream's schema, as the schema viewer shows it.
@@ -429,16 +464,13 @@ impl Catalog {
         via: Option<&str>,
     ) -> Result<(), CatalogError> {
         let fields = self.current_fields(conn, stream, key, current).await?;
-        let column = if key {
-            "key_schema_type"
-        } else {
-            "value_schema_type"
-        };
+        let role = if key { "key" } else { "value" };
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "update streams set {column} = $2, schema_fields = $3, updated_at = now() where id = $1"
+            "update streams set {role}_schema_type = $2, {role}_schema_version = $3, schema_fields = $4, updated_at = now() where id = $1"
         )))
         .bind(stream.id)
         .bind(current.schema_type.as_str())
+        .bind(current.version)
         .bind(&fields)
         .execute(&mut *conn)
         .await?;
@@ -540,6 +572,123 @@ impl Catalog {
             ));
         }
         Ok(out)
+    }
+
+    /// Looks at every external registry for versions registered there directly (a producer's
+    /// serializer with `auto.register.schemas`, another tool) and follows each one like a
+    /// version registered through Tributary: schema type, search fields, and
+    /// `stream.schema_changed` so subscribers are told. Safe to run on every replica at once: a
+    /// version is followed under the stream's row lock, once.
+    pub async fn follow_external_registries(&self) -> Result<ExternalSync, CatalogError> {
+        let clusters: Vec<ClusterRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select {CLUSTER_COLUMNS} from clusters where schema_registry_url is not null order by name"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut sync = ExternalSync::default();
+        'clusters: for cluster in clusters {
+            let remote = match self.registry_for(&cluster) {
+                Ok(Some(remote)) => remote,
+                Ok(None) => continue,
+                Err(e) => {
+                    sync.failed.push((cluster.name.clone(), e.to_string()));
+                    continue;
+                }
+            };
+            let streams: Vec<Watched> = sqlx::query_as(
+                "select id, topic, key_schema_version, value_schema_version from streams
+                  where cluster_id = $1 and status <> 'retired' order by created_at",
+            )
+            .bind(cluster.id)
+            .fetch_all(&self.pool)
+            .await?;
+            for stream in streams {
+                for key in [true, false] {
+                    let subject = format!("{}-{}", stream.topic, if key { "key" } else { "value" });
+                    let latest = match remote.latest(&subject).await {
+                        Ok(Some(latest)) => latest,
+                        Ok(None) => continue,
+                        // The registry is down or refuses us: the rest of it would fail too.
+                        Err(RegistryError::Remote(reason)) => {
+                            sync.failed.push((cluster.name.clone(), reason));
+                            continue 'clusters;
+                        }
+                        Err(e) => {
+                            sync.failed
+                                .push((format!("{}/{subject}", cluster.name), e.to_string()));
+                            continue;
+                        }
+                    };
+                    let followed = if key {
+                        stream.key_schema_version
+                    } else {
+                        stream.value_schema_version
+                    };
+                    if followed.is_some_and(|v| v >= latest.version) {
+                        continue;
+                    }
+                    match self.follow_external_version(stream.id, key, &latest).await {
+                        Ok(Followed::Version) => sync.followed += 1,
+                        Ok(Followed::Baseline) => sync.baselined += 1,
+                        Ok(Followed::Nothing) => {}
+                        Err(e) => sync
+                            .failed
+                            .push((format!("{}/{subject}", cluster.name), e.to_string())),
+                    }
+                }
+            }
+        }
+        Ok(sync)
+    }
+
+    async fn follow_external_version(
+        &self,
+        stream_id: Uuid,
+        key: bool,
+        latest: &SubjectVersion,
+    ) -> Result<Followed, CatalogError> {
+        let mut tx = self.pool.begin().await?;
+        let stream = self.stream_row(&mut tx, stream_id, true).await?;
+        let role = if key { "key" } else { "value" };
+        let (followed, schema_type): (Option<i32>, Option<String>) =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "select {role}_schema_version, {role}_schema_type from streams where id = $1"
+            )))
+            .bind(stream_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if stream.status == "retired" || followed.is_some_and(|v| v >= latest.version) {
+            return Ok(Followed::Nothing);
+        }
+        if followed.is_none() && schema_type.is_some() {
+            // A schema was registered before versions were tracked: start from here.
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "update streams set {role}_schema_version = $2 where id = $1"
+            )))
+            .bind(stream_id)
+            .bind(latest.version)
+            .execute(&mut *tx)
+            .await?;
+            self.commit(tx).await?;
+            return Ok(Followed::Baseline);
+        }
+        let schemas = self.schemas_of(&mut tx, &stream).await?;
+        let before = match followed {
+            Some(v) => schemas.version(&mut tx, &stream.subject(key), v).await.ok(),
+            None => None,
+        };
+        self.follow_schema_version(
+            &mut tx,
+            &tributary_db::audit::AuditActor::default(),
+            &stream,
+            key,
+            latest,
+            before.as_ref(),
+            Some("external-registry"),
+        )
+        .await?;
+        self.commit(tx).await?;
+        Ok(Followed::Version)
     }
 }
 

@@ -47,6 +47,8 @@ pub struct Config {
     pub secrets: tributary_core::SecretBox,
     /// How often every cluster's health is checked.
     pub cluster_health_interval: Duration,
+    /// How often external schema registries are read for versions registered there directly.
+    pub external_schema_interval: Duration,
     /// Base URL of the portal, used in links sent by mail.
     pub public_url: String,
     /// Where mail goes: an SMTP server, or the local mailbox when none is configured.
@@ -227,6 +229,14 @@ impl Config {
                 reason: "must be at least 5".into(),
             });
         }
+        let external_schema_interval =
+            Duration::from_secs(vars.parsed("TRIBUTARY_EXTERNAL_SCHEMA_INTERVAL_SECS", 30u64)?);
+        if external_schema_interval < Duration::from_secs(5) {
+            return Err(ConfigError::Invalid {
+                var: "TRIBUTARY_EXTERNAL_SCHEMA_INTERVAL_SECS",
+                reason: "must be at least 5".into(),
+            });
+        }
 
         let keys = vars.required(
             "TRIBUTARY_JWT_KEYS",
@@ -300,6 +310,7 @@ impl Config {
             jwt,
             secrets,
             cluster_health_interval,
+            external_schema_interval,
             public_url,
             mail,
             shutdown_grace: Duration::from_secs(
@@ -348,6 +359,7 @@ mod tests {
         assert_eq!(config.kafka.password.expose_secret(), "s3cret");
         assert_eq!(config.log_format, LogFormat::Text);
         assert!(!config.graphiql);
+        assert_eq!(config.external_schema_interval, Duration::from_secs(30));
     }
 
     #[test]
@@ -459,6 +471,16 @@ mod tests {
                 "TRIBUTARY_KAFKA_TIMEOUT_MS",
                 "-5",
                 "TRIBUTARY_KAFKA_TIMEOUT_MS",
+            ),
+            (
+                "TRIBUTARY_CLUSTER_HEALTH_INTERVAL_SECS",
+                "4",
+                "TRIBUTARY_CLUSTER_HEALTH_INTERVAL_SECS",
+            ),
+            (
+                "TRIBUTARY_EXTERNAL_SCHEMA_INTERVAL_SECS",
+                "2",
+                "TRIBUTARY_EXTERNAL_SCHEMA_INTERVAL_SECS",
             ),
         ];
         for (var, value, expected) in cases {

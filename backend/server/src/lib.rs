@@ -5,6 +5,7 @@ pub mod config;
 pub mod demo;
 pub mod mailer;
 pub mod relay;
+pub mod schema_watch;
 mod startup;
 pub mod telemetry;
 

@@ -210,8 +210,13 @@ pub async fn serve(config: &Config) -> Result<(), StartupError> {
         token.clone(),
     ));
     let health = tokio::spawn(crate::cluster_health::run(
-        catalog,
+        catalog.clone(),
         config.cluster_health_interval,
+        token.clone(),
+    ));
+    let schema_watch = tokio::spawn(crate::schema_watch::run(
+        catalog,
+        config.external_schema_interval,
         token.clone(),
     ));
     let server = axum::serve(
@@ -234,6 +239,7 @@ pub async fn serve(config: &Config) -> Result<(), StartupError> {
         ("mailer", mailer),
         ("event relay", relay),
         ("cluster health", health),
+        ("external schema watch", schema_watch),
     ] {
         if tokio::time::timeout(config.shutdown_grace, task)
             .await
