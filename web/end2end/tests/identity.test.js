@@ -1,45 +1,13 @@
 // Accounts and organizations in a real browser: sign up, confirm the email, sign in, manage
 // members, invitations, roles and API tokens, switch organizations, sign out.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { BASE_URL, OUTPUT, newPage, goto, signIn as signInWith, random } from '../support.js';
 
-const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:8080';
-const OUTPUT = process.env.TEST_OUTPUT ?? 'test-output';
 const PASSWORD = 'a long and unusual passphrase';
-const LAUNCH = {
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-};
 
-let browser;
-before(async () => {
-  mkdirSync(OUTPUT, { recursive: true });
-  browser = await chromium.launch(LAUNCH);
-});
-after(async () => { await browser?.close(); });
-
-const unique = (name) => `${name}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 7)}`;
-
-/** A fresh browser profile (own cookies) with error tracking. */
-async function newPage(viewport = { width: 1440, height: 900 }) {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-  return { context, page, problems };
-}
-
-async function goto(page, path) {
-  const response = await page.goto(`${BASE_URL}${path}`);
-  assert.ok(response.status() < 500, `${path} answered ${response.status()}`);
-  await page.waitForSelector('.app[data-hydrated="true"]', { timeout: 20000 });
-}
+const unique = (name) => `${name}-${random()}`;
 
 /** The newest mail to `to` whose subject contains `subject`, from the dev mailbox. */
 async function mail(to, subject) {
@@ -69,15 +37,7 @@ async function signUpAndVerify(page, { email, name, org }) {
   await page.locator('#verify-done').waitFor();
 }
 
-async function signIn(page, email) {
-  await goto(page, '/sign-in');
-  await page.fill('#email', email);
-  await page.fill('#password', PASSWORD);
-  await page.click('#sign-in-form button[type=submit]');
-  await page.waitForURL(/\/organization/);
-  await page.locator('#org-name').waitFor();
-  await page.waitForSelector('.app[data-hydrated="true"]');
-}
+const signIn = (page, email) => signInWith(page, email, PASSWORD);
 
 test('sign up, confirm the email, sign in and out', async () => {
   const { context, page, problems } = await newPage();

@@ -1,65 +1,13 @@
 // The operator's clusters page in a real browser: the demo cluster's health check, registering
 // a cluster (a field error first, then one that cannot be reached), deleting it, editing the demo
 // cluster (and putting it back), and what a provider sees instead.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-
-const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:8080';
-const OUTPUT = process.env.TEST_OUTPUT ?? 'test-output';
-const OPERATOR = 'operator@tributary.example';
-const PROVIDER = 'provider@northwind.example';
-const DEMO_PASSWORD = 'tributary-demo-2026';
-const LAUNCH = {
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-};
-const WIDE = { width: 1440, height: 900 };
-const NARROW = { width: 390, height: 844 };
-
-let browser;
-before(async () => {
-  mkdirSync(OUTPUT, { recursive: true });
-  browser = await chromium.launch(LAUNCH);
-});
-after(async () => { await browser?.close(); });
-
-const random = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-
-/** A fresh browser profile (own cookies) with error tracking. */
-async function newPage(viewport = WIDE) {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-  return { context, page, problems };
-}
-
-async function goto(page, path) {
-  const response = await page.goto(`${BASE_URL}${path}`);
-  assert.ok(response.status() < 500, `${path} answered ${response.status()}`);
-  await page.waitForSelector('.app[data-hydrated="true"]', { timeout: 20000 });
-}
-
-async function signIn(page, email) {
-  await goto(page, '/sign-in');
-  await page.fill('#email', email);
-  await page.fill('#password', DEMO_PASSWORD);
-  await page.click('#sign-in-form button[type=submit]');
-  await page.waitForURL(/\/organization/);
-  await page.locator('#org-name').waitFor();
-  await page.waitForSelector('.app[data-hydrated="true"]');
-}
-
-async function noSidewaysScroll(page) {
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
-}
+import {
+  BASE_URL, OUTPUT, OPERATOR, PROVIDER, WIDE, NARROW, newContext, newPage, goto, signIn, noSidewaysScroll,
+  random, api,
+} from '../support.js';
 
 const row = (page, name) => page.locator(`#clusters-table tbody tr[data-cluster="${name}"]`);
 
@@ -155,26 +103,6 @@ test('the operator checks cluster health, registers an unreachable cluster and d
   await narrow.context.close();
 });
 
-const apiTokens = new Map();
-
-/** Calls the GraphQL API as `email` (for set-up and clean-up outside the browser). Signs in once
- * per account: sign-ins are rate limited. */
-async function api(email, query, variables = {}) {
-  const call = async (q, v, token) => {
-    const headers = { 'content-type': 'application/json' };
-    if (token) headers.authorization = `Bearer ${token}`;
-    const res = await fetch(`${BASE_URL}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query: q, variables: v }) });
-    return res.json();
-  };
-  if (!apiTokens.has(email)) {
-    const session = await call('mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) { accessToken } }',
-      { e: email, p: DEMO_PASSWORD });
-    assert.ok(session.data, `signing in through the API: ${JSON.stringify(session.errors)}`);
-    apiTokens.set(email, session.data.signIn.accessToken);
-  }
-  return call(query, variables, apiTokens.get(email));
-}
-
 /** The demo cluster as the seed left it (region "dev", the embedded registry), whatever happened. */
 async function restoreDemoCluster() {
   const listed = await api(OPERATOR, '{ clusters { id name region bootstrapServers securityProtocol saslUsername schemaRegistryUrl } }');
@@ -265,7 +193,7 @@ test('the operator edits a cluster: prefilled, a field error keeps what was type
 
     // Without JavaScript the same form works: back to region "dev" and the embedded registry.
     const state = await context.storageState();
-    const plain = await browser.newContext({ javaScriptEnabled: false, viewport: WIDE, storageState: state });
+    const plain = await newContext({ javaScriptEnabled: false, viewport: WIDE, storageState: state });
     const noJs = await plain.newPage();
     await noJs.goto(`${BASE_URL}/operator/clusters`);
     await row(noJs, 'local').locator('a.edit-cluster').click();

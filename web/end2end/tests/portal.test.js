@@ -1,41 +1,15 @@
 // The portal in a real browser: server-rendered, then hydrated, then interactive without reloads.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-
-const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:8080';
-const OUTPUT = process.env.TEST_OUTPUT ?? 'test-output';
-const LAUNCH = {
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  ],
-};
-
-let browser;
-before(async () => {
-  mkdirSync(OUTPUT, { recursive: true });
-  browser = await chromium.launch(LAUNCH);
-});
-after(async () => {
-  await browser?.close();
-});
+import { BASE_URL, OUTPUT, newContext, newPage, goto } from '../support.js';
 
 /** Opens the catalog and waits until the wasm bundle has hydrated the page. */
 async function openHydrated(viewport) {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-  const response = await page.goto(`${BASE_URL}/`);
+  const opened = await newPage(viewport);
+  const response = await goto(opened.page, '/');
   assert.equal(response.status(), 200);
-  await page.waitForSelector('.app[data-hydrated="true"]', { timeout: 20000 });
-  return { context, page, problems };
+  return opened;
 }
 
 test('catalog hydrates and filters as you type, without a reload', async () => {
@@ -94,7 +68,7 @@ test('narrow screens get a single-column layout', async () => {
 });
 
 test('pages are readable with JavaScript disabled', async () => {
-  const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1440, height: 900 } });
+  const context = await newContext({ javaScriptEnabled: false, viewport: { width: 1440, height: 900 } });
   const page = await context.newPage();
   await page.goto(`${BASE_URL}/`);
   assert.equal(await page.locator('#catalog-table tbody tr').count(), 4);

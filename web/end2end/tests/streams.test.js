@@ -1,65 +1,15 @@
 // Streams in a real browser: catalog search and facets, the stream page (contract, plans,
 // schema viewer, live samples), and a provider publishing a new stream through the wizard.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import {
+  BASE_URL, OUTPUT, PROVIDER, WIDE, NARROW, newContext, newPage, goto, signIn, noSidewaysScroll, random,
+} from '../support.js';
 
-const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:8080';
-const OUTPUT = process.env.TEST_OUTPUT ?? 'test-output';
-const PROVIDER = 'provider@northwind.example';
-const DEMO_PASSWORD = 'tributary-demo-2026';
-const LAUNCH = {
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-};
-const WIDE = { width: 1440, height: 900 };
-const NARROW = { width: 390, height: 844 };
-
-let browser;
-before(async () => {
-  mkdirSync(OUTPUT, { recursive: true });
-  browser = await chromium.launch(LAUNCH);
-});
-after(async () => { await browser?.close(); });
-
-const random = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-
-/** A fresh browser profile (own cookies) with error tracking. */
-async function newPage(viewport = WIDE) {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-  return { context, page, problems };
-}
-
-async function goto(page, path) {
-  const response = await page.goto(`${BASE_URL}${path}`);
-  assert.ok(response.status() < 500, `${path} answered ${response.status()}`);
-  await page.waitForSelector('.app[data-hydrated="true"]', { timeout: 20000 });
-}
-
-async function signInAsProvider(page) {
-  await goto(page, '/sign-in');
-  await page.fill('#email', PROVIDER);
-  await page.fill('#password', DEMO_PASSWORD);
-  await page.click('#sign-in-form button[type=submit]');
-  await page.waitForURL(/\/organization/);
-  await page.locator('#org-name').waitFor();
-  await page.waitForSelector('.app[data-hydrated="true"]');
-}
+const signInAsProvider = (page) => signIn(page, PROVIDER);
 
 const rows = (page) => page.locator('#catalog-table tbody tr');
-
-async function noSidewaysScroll(page) {
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
-}
 
 test('catalog search tolerates typos, and facets narrow the results in the URL', async () => {
   const { context, page, problems } = await newPage();
@@ -102,7 +52,7 @@ test('catalog search tolerates typos, and facets narrow the results in the URL',
   await context.close();
 
   // The same URL is readable without JavaScript (a shareable link).
-  const plain = await browser.newContext({ javaScriptEnabled: false, viewport: WIDE });
+  const plain = await newContext({ javaScriptEnabled: false, viewport: WIDE });
   const noJs = await plain.newPage();
   await noJs.goto(`${BASE_URL}/?category=retail`);
   assert.equal(await noJs.locator('#catalog-table tbody tr').count(), 1);
@@ -158,7 +108,7 @@ test('the stream page shows contract, plans, schema versions and live samples', 
   assert.deepEqual(narrow.problems, []);
   await narrow.context.close();
 
-  const plain = await browser.newContext({ javaScriptEnabled: false, viewport: WIDE });
+  const plain = await newContext({ javaScriptEnabled: false, viewport: WIDE });
   const noJs = await plain.newPage();
   await noJs.goto(`${BASE_URL}/streams/northwind-data/retail-orders`);
   assert.match(await noJs.locator('#value-schema-text').innerText(), /customer_email/);
