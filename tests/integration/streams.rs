@@ -978,7 +978,38 @@ async fn samples_are_decoded_with_the_registry_and_pii_is_redacted() {
         );
         assert_eq!(s["key"], "k");
     }
-    // Viewers share one read of the topic for a moment; a new message shows once it expires.
+    // Viewers share one read of the topic for a moment: after a fresh read (the cache has
+    // expired), a message produced meanwhile is not shown to a viewer asking within the TTL...
+    let query = "query($id: UUID!) { stream(id: $id) { samples(limit: 5) { value } } }";
+    tokio::time::sleep(tributary_catalog::SAMPLE_TTL).await;
+    let fresh_started = std::time::Instant::now();
+    let fresh = app.graphql(query, json!({ "id": id })).await;
+    assert_eq!(
+        ok(&fresh)["stream"]["samples"].as_array().map(Vec::len),
+        Some(3),
+        "{fresh}"
+    );
+    producer
+        .send(
+            rdkafka::producer::FutureRecord::<str, str>::to(&topic)
+                .key("k")
+                .payload("{\"shared\": true}"),
+            Duration::from_secs(10),
+        )
+        .await
+        .expect("delivered");
+    let shared = app.graphql(query, json!({ "id": id })).await;
+    // (The read finished after `fresh_started`; when this answer came within the TTL of that,
+    // it can only have been the shared read. A machine too slow for the window proves nothing.)
+    if fresh_started.elapsed() < tributary_catalog::SAMPLE_TTL {
+        assert_eq!(
+            shared, fresh,
+            "a viewer within the TTL gets the shared read"
+        );
+    } else {
+        eprintln!("samples: the machine was too slow to check sharing within the TTL");
+    }
+    // ...and new messages show once it expires.
     producer
         .send(
             rdkafka::producer::FutureRecord::<str, str>::to(&topic)
@@ -1000,12 +1031,13 @@ async fn samples_are_decoded_with_the_registry_and_pii_is_redacted() {
             .as_array()
             .cloned()
             .unwrap_or_default();
-        if samples.len() == 4 {
+        if samples.len() == 5 {
             assert_eq!(
                 samples[0]["value"],
                 json!({ "plain": true }),
                 "newest first: {r}"
             );
+            assert_eq!(samples[1]["value"], json!({ "shared": true }), "{r}");
             break;
         }
         assert!(
