@@ -582,6 +582,76 @@ fn SchemaTypeSelect(name: &'static str, id: &'static str) -> impl IntoView {
     }
 }
 
+/// The form names and element ids of one schema of the wizard (the browser tests use the ids).
+struct SchemaPartIds {
+    heading: &'static str,
+    type_name: &'static str,
+    type_id: &'static str,
+    text_name: &'static str,
+    text_id: &'static str,
+    text_error: &'static str,
+    outcome: &'static str,
+    reasons: &'static str,
+    error: &'static str,
+}
+
+const VALUE_PART: SchemaPartIds = SchemaPartIds {
+    heading: "value-schema-heading",
+    type_name: "schema_type",
+    type_id: "schema-type",
+    text_name: "schema",
+    text_id: "schema-text",
+    text_error: "schema-text-error",
+    outcome: "schema-outcome",
+    reasons: "schema-reasons",
+    error: "schema-error",
+};
+
+const KEY_PART: SchemaPartIds = SchemaPartIds {
+    heading: "key-schema-heading",
+    type_name: "key_schema_type",
+    type_id: "key-schema-type",
+    text_name: "key_schema",
+    text_id: "key-schema-text",
+    text_error: "key-schema-text-error",
+    outcome: "key-schema-outcome",
+    reasons: "key-schema-reasons",
+    error: "key-schema-error",
+};
+
+/// One schema of the wizard's schema step (the value's, required, or the key's, optional) with
+/// what checking or registering it found.
+#[component]
+fn SchemaPart(
+    key: bool,
+    outcome: Signal<Option<Result<FormResult<SchemaOutcome>, ServerFnError>>>,
+) -> impl IntoView {
+    let ids = if key { &KEY_PART } else { &VALUE_PART };
+    view! {
+        <div class="schema-part" role="group" aria-labelledby=ids.heading>
+            <h3 class="subheading" id=ids.heading>
+                {if key { "Key schema " } else { "Value schema" }}
+                {key.then(|| view! { <span class="badge badge-neutral">"Optional"</span> })}
+            </h3>
+            <p class="field-hint">
+                {if key {
+                    "For keyed topics. Leave it empty to skip it: keys then stay plain bytes."
+                } else {
+                    "Required: what every message's value looks like."
+                }}
+            </p>
+            <SchemaTypeSelect name=ids.type_name id=ids.type_id />
+            <label class="field">
+                <span class="field-label">"Schema"</span>
+                <textarea name=ids.text_name id=ids.text_id rows="10" class="code-input" spellcheck="false"></textarea>
+                <FieldError id=ids.text_error message=error_of(outcome, Some("schema")) />
+            </label>
+            <SchemaOutcomeView outcome id=ids.outcome reasons_id=ids.reasons />
+            <FieldError id=ids.error message=error_of(outcome, None) />
+        </div>
+    }
+}
+
 /// What checking or registering one schema found: compatible or registered, or why not.
 #[component]
 fn SchemaOutcomeView(
@@ -818,32 +888,8 @@ fn Wizard(options: WizardOptions, org: Option<String>) -> impl IntoView {
                     <legend class="visually-hidden">"Schemas"</legend>
                     <input type="hidden" name="stream_id" prop:value=stream_id />
                     <div class="schema-parts">
-                        <div class="schema-part" role="group" aria-labelledby="value-schema-heading">
-                            <h3 class="subheading" id="value-schema-heading">"Value schema"</h3>
-                            <p class="field-hint">"Required: what every message's value looks like."</p>
-                            <SchemaTypeSelect name="schema_type" id="schema-type" />
-                            <label class="field">
-                                <span class="field-label">"Schema"</span>
-                                <textarea name="schema" id="schema-text" rows="10" class="code-input" spellcheck="false"></textarea>
-                                <FieldError id="schema-text-error" message=error_of(schema_value, Some("schema")) />
-                            </label>
-                            <SchemaOutcomeView outcome=schema_value id="schema-outcome" reasons_id="schema-reasons" />
-                            <FieldError id="schema-error" message=error_of(schema_value, None) />
-                        </div>
-                        <div class="schema-part" role="group" aria-labelledby="key-schema-heading">
-                            <h3 class="subheading" id="key-schema-heading">
-                                "Key schema "<span class="badge badge-neutral">"Optional"</span>
-                            </h3>
-                            <p class="field-hint">"For keyed topics. Leave it empty to skip it: keys then stay plain bytes."</p>
-                            <SchemaTypeSelect name="key_schema_type" id="key-schema-type" />
-                            <label class="field">
-                                <span class="field-label">"Schema"</span>
-                                <textarea name="key_schema" id="key-schema-text" rows="10" class="code-input" spellcheck="false"></textarea>
-                                <FieldError id="key-schema-text-error" message=error_of(key_schema_value, Some("schema")) />
-                            </label>
-                            <SchemaOutcomeView outcome=key_schema_value id="key-schema-outcome" reasons_id="key-schema-reasons" />
-                            <FieldError id="key-schema-error" message=error_of(key_schema_value, None) />
-                        </div>
+                        <SchemaPart key=false outcome=schema_value />
+                        <SchemaPart key=true outcome=key_schema_value />
                     </div>
                     <p class="muted">"Check and Register act on both schemas; an empty key schema is skipped."</p>
                     <div class="button-row">
