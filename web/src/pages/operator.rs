@@ -339,8 +339,9 @@ fn RegisterForm(register: ServerAction<RegisterCluster>) -> impl IntoView {
                         <FieldError id="cluster-registry-error" message=error_of(value, Some("schemaRegistryUrl")) />
                     </label>
                     <label class="field">
-                        <span class="field-label">"Registry user or API key (optional)"</span>
+                        <span class="field-label">"Registry user (optional)"</span>
                         <input type="text" name="schema_registry_username" id="cluster-registry-user" autocomplete="off" />
+                        <p class="field-hint">"A user name or an API key."</p>
                         <FieldError id="cluster-registry-user-error" message=error_of(value, Some("schemaRegistryUsername")) />
                     </label>
                     <label class="field">
@@ -454,8 +455,9 @@ fn EditClusterForm(cluster: ClusterView, update: ServerAction<UpdateCluster>) ->
                         <FieldError id="edit-cluster-registry-error" message=error_of(value, Some("schemaRegistryUrl")) />
                     </label>
                     <label class="field">
-                        <span class="field-label">"Registry user or API key (optional)"</span>
+                        <span class="field-label">"Registry user (optional)"</span>
                         <input type="text" name="schema_registry_username" id="edit-cluster-registry-user" autocomplete="off" value=cluster.schema_registry_username.clone().unwrap_or_default() />
+                        <p class="field-hint">"A user name or an API key."</p>
                         <FieldError id="edit-cluster-registry-user-error" message=error_of(value, Some("schemaRegistryUsername")) />
                     </label>
                     <label class="field">
