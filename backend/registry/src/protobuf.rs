@@ -311,10 +311,15 @@ pub(crate) fn message_at(
     Ok(message)
 }
 
+/// A message as JSON with its fields under their `.proto` names (`customer_email`, not the JSON
+/// mapping's `customerEmail`): the names schema fields, search and PII classifications use.
 pub(crate) fn decode(message: MessageDescriptor, payload: &[u8]) -> Result<Value, RegistryError> {
     let decoded = DynamicMessage::decode(message, payload)
         .map_err(|e| RegistryError::Decode(e.to_string()))?;
-    serde_json::to_value(&decoded).map_err(|e| RegistryError::Decode(e.to_string()))
+    let options = prost_reflect::SerializeOptions::new().use_proto_field_name(true);
+    decoded
+        .serialize_with_options(serde_json::value::Serializer, &options)
+        .map_err(|e| RegistryError::Decode(e.to_string()))
 }
 
 #[cfg(test)]
@@ -449,5 +454,23 @@ mod tests {
         assert_eq!(message_at(&file, &[1]).unwrap().full_name(), "C");
         let json = decode(b, &[0x08, 0x2a]).unwrap();
         assert_eq!(json, serde_json::json!({"n": 42}));
+    }
+
+    #[test]
+    fn decoded_fields_keep_their_proto_names() {
+        // Classifications and search use `customer_email`; the JSON mapping would say
+        // `customerEmail` and PII redaction would miss it.
+        let file = parse(
+            "syntax = \"proto3\";\nmessage Order { string customer_email = 1; int64 amount_minor = 2; }\n",
+            &[],
+        )
+        .unwrap();
+        let order = message_at(&file, &[0]).unwrap();
+        // customer_email = "a@b" (field 1, length 3), amount_minor = 5 (field 2).
+        let json = decode(order, &[0x0a, 0x03, b'a', b'@', b'b', 0x10, 0x05]).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"customer_email": "a@b", "amount_minor": "5"})
+        );
     }
 }
