@@ -6,7 +6,7 @@ use tributary_tests::{TestApp, unique};
 use uuid::Uuid;
 
 /// The callers of the table.
-const CALLERS: [&str; 7] = [
+const CALLERS: [&str; 8] = [
     "anonymous",
     "viewer A",
     "developer A",
@@ -14,10 +14,12 @@ const CALLERS: [&str; 7] = [
     "owner A",
     "member B",
     "operator",
+    // A viewer of the operator organization operates nothing: like any member of another org.
+    "operator viewer",
 ];
 
 /// Expected outcome per caller, in `CALLERS` order: `ok` or an error code.
-type Row = [&'static str; 7];
+type Row = [&'static str; 8];
 
 const OK: &str = "ok";
 const UNAUTH: &str = "UNAUTHENTICATED";
@@ -51,6 +53,7 @@ async fn world(app: &TestApp) -> World {
         "owner",
         "b-member",
         "operator",
+        "operator-viewer",
     ] {
         ids.push(app.user(&format!("{}@example.com", unique(name))).await);
     }
@@ -68,8 +71,12 @@ async fn world(app: &TestApp) -> World {
         .await;
     let org_b_slug = unique("org-b");
     app.org_with(&org_b_slug, &[(ids[4], "owner")], false).await;
-    app.org_with(&unique("operator"), &[(ids[5], "owner")], true)
-        .await;
+    app.org_with(
+        &unique("operator"),
+        &[(ids[5], "owner"), (ids[6], "viewer")],
+        true,
+    )
+    .await;
     let api_token_a: Uuid = sqlx::query_scalar(
         "insert into api_tokens (org_id, name, prefix, secret_hash, scopes) values ($1, 'matrix', 'matrix000000', '\\x00', '{read}') returning id",
     )
@@ -95,206 +102,228 @@ fn operations() -> Vec<Operation> {
         Operation {
             name: "serverVersion",
             document: "{ serverVersion }",
-            expected: [OK, OK, OK, OK, OK, OK, OK],
+            expected: [OK, OK, OK, OK, OK, OK, OK, OK],
         },
         Operation {
             name: "catalog",
             document: "{ catalog(first: 1) { edges { cursor } } }",
-            expected: [OK, OK, OK, OK, OK, OK, OK],
+            expected: [OK, OK, OK, OK, OK, OK, OK, OK],
         },
         Operation {
             name: "viewer",
             document: "{ viewer { organizations { id } } }",
-            expected: [UNAUTH, OK, OK, OK, OK, OK, OK],
+            expected: [UNAUTH, OK, OK, OK, OK, OK, OK, OK],
         },
         Operation {
             name: "organization",
             document: "query($org: UUID!) { organization(id: $org) { name viewerRole } }",
-            expected: [UNAUTH, OK, OK, OK, OK, NOTFOUND, NOTFOUND],
+            expected: [UNAUTH, OK, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
         },
         Operation {
             name: "organization.members",
             document: "query($org: UUID!) { organization(id: $org) { members { email role } } }",
-            expected: [UNAUTH, OK, OK, OK, OK, NOTFOUND, NOTFOUND],
+            expected: [UNAUTH, OK, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
         },
         Operation {
             name: "organization.invitations",
             document: "query($org: UUID!) { organization(id: $org) { invitations { email } } }",
-            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND],
+            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
         },
         Operation {
             name: "organization.apiTokens",
             document: "query($org: UUID!) { organization(id: $org) { apiTokens { prefix } } }",
-            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND],
+            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
         },
         Operation {
             name: "organization.auditLog",
             document: "query($org: UUID!) { organization(id: $org) { auditLog { nodes { action } } } }",
-            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND],
+            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
         },
         Operation {
             name: "platformAuditLog",
             document: "{ platformAuditLog { nodes { action } } }",
-            expected: [UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK],
+            expected: [UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK, FORBID],
         },
         Operation {
             name: "createOrganization",
             document: "mutation($name: String!) { createOrganization(name: $name) { id } }",
-            expected: [UNAUTH, OK, OK, OK, OK, OK, OK],
+            expected: [UNAUTH, OK, OK, OK, OK, OK, OK, OK],
         },
         Operation {
             name: "inviteMember",
             document: "mutation($org: UUID!, $email: String!) { inviteMember(organizationId: $org, email: $email, role: VIEWER) { id } }",
-            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND],
+            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
         },
         Operation {
             name: "changeMemberRole",
             document: "mutation($org: UUID!, $target: UUID!) { changeMemberRole(organizationId: $org, userId: $target, role: BILLING) { role } }",
-            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND],
+            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
         },
         Operation {
             name: "removeMember",
             document: "mutation($org: UUID!, $target: UUID!) { removeMember(organizationId: $org, userId: $target) }",
-            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND],
+            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
         },
         Operation {
             name: "createApiToken",
             document: "mutation($org: UUID!, $name: String!) { createApiToken(input: { organizationId: $org, name: $name, scopes: [READ] }) { secret } }",
-            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND],
+            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
         },
         Operation {
             name: "revokeApiToken",
             document: "mutation($org: UUID!, $token: UUID!) { revokeApiToken(organizationId: $org, tokenId: $token) { id } }",
-            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND],
+            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
         },
         Operation {
             name: "clusters",
             document: "{ clusters { id health { status } } }",
-            expected: [UNAUTH, OK, OK, OK, OK, OK, OK],
+            expected: [UNAUTH, OK, OK, OK, OK, OK, OK, OK],
         },
         Operation {
             name: "registerCluster",
             document: "mutation($name: String!) { registerCluster(input: { name: $name, bootstrapServers: \"127.0.0.1:9\", securityProtocol: \"SASL_PLAINTEXT\", saslUsername: \"u\", saslPassword: \"p\" }) { id } }",
-            expected: [UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK],
+            expected: [UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK, FORBID],
         },
         Operation {
             name: "updateCluster",
             document: "mutation($spare: UUID!, $name: String!) { updateCluster(id: $spare, input: { name: $name, bootstrapServers: \"127.0.0.1:9\", securityProtocol: \"SASL_PLAINTEXT\", saslUsername: \"u\" }) { id } }",
-            expected: [UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK],
+            expected: [UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK, FORBID],
         },
         Operation {
             name: "checkClusterHealth",
             document: "mutation($cluster: UUID!) { checkClusterHealth(id: $cluster) { health { status } } }",
-            expected: [UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK],
+            expected: [UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK, FORBID],
         },
         Operation {
             name: "grantTopicPrefix",
             document: "mutation($cluster: UUID!, $org: UUID!) { grantTopicPrefix(clusterId: $cluster, organizationId: $org, prefix: \"org-a.\") }",
-            expected: [UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK],
+            expected: [UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK, FORBID],
         },
         Operation {
             name: "deleteCluster",
             document: "mutation($spare: UUID!) { deleteCluster(id: $spare) }",
-            expected: [UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK],
+            expected: [UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK, FORBID],
         },
         Operation {
             name: "catalogSearch",
             document: "{ catalogSearch(query: \"orders\") { totalCount facets { name } } }",
-            expected: [OK, OK, OK, OK, OK, OK, OK],
+            expected: [OK, OK, OK, OK, OK, OK, OK, OK],
         },
         Operation {
             name: "stream (draft)",
             document: "query($stream: UUID!) { stream(id: $stream) { name plans { id } } }",
-            expected: [NOTFOUND, OK, OK, OK, OK, NOTFOUND, OK],
+            expected: [NOTFOUND, OK, OK, OK, OK, NOTFOUND, OK, NOTFOUND],
         },
         Operation {
             name: "stream.accessGrants",
             document: "query($stream: UUID!) { stream(id: $stream) { accessGrants { slug } } }",
-            expected: [NOTFOUND, OK, OK, OK, OK, NOTFOUND, NOTFOUND],
+            expected: [NOTFOUND, OK, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
+        },
+        Operation {
+            name: "stream.cluster",
+            document: "query($stream: UUID!) { stream(id: $stream) { cluster { name saslUsername } } }",
+            expected: [NOTFOUND, OK, OK, OK, OK, NOTFOUND, OK, NOTFOUND],
+        },
+        Operation {
+            name: "stream.schemaVersions",
+            document: "query($stream: UUID!) { stream(id: $stream) { schemaVersions(role: VALUE) { version } } }",
+            expected: [NOTFOUND, OK, OK, OK, OK, NOTFOUND, OK, NOTFOUND],
+        },
+        Operation {
+            name: "stream.samples",
+            document: "query($stream: UUID!) { stream(id: $stream) { samples(limit: 1) { offset } } }",
+            expected: [NOTFOUND, OK, OK, OK, OK, NOTFOUND, OK, NOTFOUND],
+        },
+        Operation {
+            name: "streamCategories",
+            document: "{ streamCategories }",
+            expected: [OK, OK, OK, OK, OK, OK, OK, OK],
         },
         Operation {
             name: "organizationStreams",
             document: "query($org: UUID!) { organizationStreams(organizationId: $org) { id } }",
-            expected: [UNAUTH, OK, OK, OK, OK, NOTFOUND, NOTFOUND],
+            expected: [UNAUTH, OK, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
         },
         Operation {
             name: "createStream",
             document: "mutation($org: UUID!, $cluster: UUID!, $topic: String!, $name: String!) { createStream(input: { organizationId: $org, clusterId: $cluster, name: $name, topic: $topic }) { id } }",
-            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND],
+            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
         },
         Operation {
             name: "updateStream",
             document: "mutation($stream: UUID!) { updateStream(id: $stream, input: { summary: \"changed\" }) { id } }",
-            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND],
+            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
         },
         Operation {
             name: "setStreamContract",
             document: "mutation($stream: UUID!) { setStreamContract(id: $stream, input: { compatibility: \"FULL\" }) { id } }",
-            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND],
+            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
         },
         Operation {
             name: "provisionStreamTopic",
             document: "mutation($stream: UUID!) { provisionStreamTopic(id: $stream, input: { partitions: 1 }) { id } }",
-            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND],
+            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
         },
         Operation {
             name: "registerStreamSchema",
             document: "mutation($stream: UUID!) { registerStreamSchema(input: { streamId: $stream, role: VALUE, schemaType: JSON, schema: \"{\\\"type\\\":\\\"object\\\"}\" }) { created } }",
-            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND],
+            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
         },
         Operation {
             name: "checkStreamSchema",
             document: "mutation($stream: UUID!) { checkStreamSchema(input: { streamId: $stream, role: VALUE, schemaType: JSON, schema: \"{\\\"type\\\":\\\"object\\\"}\" }) { isCompatible } }",
-            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND],
+            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
         },
         Operation {
             name: "createPlan",
             document: "mutation($stream: UUID!) { createPlan(input: { streamId: $stream, name: \"Extra\", pricingModel: \"free\" }) { id } }",
-            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND],
+            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
         },
         Operation {
             name: "archivePlan",
             document: "mutation($plan: UUID!) { archivePlan(id: $plan) { archivedAt } }",
-            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND],
+            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
         },
         Operation {
             name: "publishStream",
             document: "mutation($stream: UUID!) { publishStream(id: $stream) { id } }",
-            expected: [UNAUTH, FORBID, FORBID, INVALID, INVALID, NOTFOUND, NOTFOUND],
+            expected: [
+                UNAUTH, FORBID, FORBID, INVALID, INVALID, NOTFOUND, NOTFOUND, NOTFOUND,
+            ],
         },
         Operation {
             name: "deprecateStream",
             document: "mutation($stream: UUID!) { deprecateStream(id: $stream, message: \"bye\") { id } }",
             expected: [
-                UNAUTH, FORBID, FORBID, CONFLICT, CONFLICT, NOTFOUND, NOTFOUND,
+                UNAUTH, FORBID, FORBID, CONFLICT, CONFLICT, NOTFOUND, NOTFOUND, NOTFOUND,
             ],
         },
         Operation {
             name: "retireStream",
             document: "mutation($stream: UUID!) { retireStream(id: $stream) { id } }",
             expected: [
-                UNAUTH, FORBID, FORBID, CONFLICT, CONFLICT, NOTFOUND, NOTFOUND,
+                UNAUTH, FORBID, FORBID, CONFLICT, CONFLICT, NOTFOUND, NOTFOUND, NOTFOUND,
             ],
         },
         Operation {
             name: "grantStreamAccess",
             document: "mutation($stream: UUID!, $orgB: String!) { grantStreamAccess(streamId: $stream, organizationSlug: $orgB) { id } }",
-            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND],
+            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
         },
         Operation {
             name: "revokeStreamAccess",
             document: "mutation($stream: UUID!, $orgB: String!) { revokeStreamAccess(streamId: $stream, organizationSlug: $orgB) { id } }",
-            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND],
+            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
         },
         Operation {
             name: "deleteDraftStream",
             document: "mutation($stream: UUID!) { deleteDraftStream(id: $stream) }",
-            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND],
+            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
         },
         Operation {
             name: "signOut",
             document: "mutation { signOut }",
-            expected: [UNAUTH, OK, OK, OK, OK, OK, OK],
+            expected: [UNAUTH, OK, OK, OK, OK, OK, OK, OK],
         },
     ]
 }

@@ -812,7 +812,8 @@ async fn registry_authorization_follows_ownership() {
         40101,
     );
 
-    // Another organization: forbidden to read or write, and lists hide the subject.
+    // Another organization: reads answer as if the subject did not exist (its name is not
+    // revealed), writes are forbidden, and lists hide the subject.
     let b = || Auth::Basic(&w.b_write);
     assert_error(
         &call(
@@ -823,8 +824,8 @@ async fn registry_authorization_follows_ownership() {
             None,
         )
         .await,
-        403,
-        40301,
+        404,
+        40401,
     );
     assert_error(
         &call(
@@ -835,8 +836,8 @@ async fn registry_authorization_follows_ownership() {
             None,
         )
         .await,
-        403,
-        40301,
+        404,
+        40401,
     );
     assert_error(
         &call(app, b(), Method::GET, &format!("/schemas/ids/{id}"), None).await,

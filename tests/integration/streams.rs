@@ -1699,3 +1699,147 @@ async fn versions_registered_directly_in_an_external_registry_are_followed() {
     assert_eq!(followed("value_schema_version").await, Some(2));
     assert_eq!(events().await.len(), 3);
 }
+
+/// A listed stream's promises hold whatever the tool: its registry subjects keep the contract's
+/// level and their versions (42205 over REST), a developer cannot loosen its contract, a second
+/// stream cannot take over its subjects from another cluster, and its cluster's addresses are
+/// for its provider and the operator only.
+#[tokio::test]
+async fn a_published_streams_subjects_contract_and_cluster_are_guarded() {
+    let app = TestApp::spawn().await;
+    let cluster = app.cluster().await;
+    let (org, token) = provider(&app).await;
+    let topic = format!("{}.guarded", unique("it"));
+    let subject = format!("{topic}-value");
+    let id = published(&app, &token, org, cluster, &topic, json!({}), json!({})).await;
+    let r = app
+        .graphql_as(
+            &token,
+            "mutation($org: UUID!) { createApiToken(input: { organizationId: $org, name: \"ci\", scopes: [READ, WRITE] }) { secret } }",
+            json!({ "org": org }),
+        )
+        .await;
+    let secret = ok(&r)["createApiToken"]["secret"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
+    let rest = |method: reqwest::Method, path: String, body: Option<Value>| {
+        let request = app
+            .http
+            .request(method, app.url(&format!("/registry{path}")))
+            .basic_auth("token", Some(&secret));
+        let request = match body {
+            Some(body) => request.json(&body),
+            None => request,
+        };
+        async move {
+            let response = request.send().await.expect("request");
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    // The owner's own write token may not loosen the level or delete the versions.
+    for (method, path, body) in [
+        (
+            reqwest::Method::PUT,
+            format!("/config/{subject}"),
+            Some(json!({ "compatibility": "NONE" })),
+        ),
+        (reqwest::Method::DELETE, format!("/config/{subject}"), None),
+        (
+            reqwest::Method::DELETE,
+            format!("/subjects/{subject}"),
+            None,
+        ),
+        (
+            reqwest::Method::DELETE,
+            format!("/subjects/{subject}/versions/1"),
+            None,
+        ),
+    ] {
+        let (status, body) = rest(method.clone(), path.clone(), body).await;
+        assert_eq!(status, 422, "{method} {path}: {body}");
+        assert_eq!(body["error_code"], 42205, "{method} {path}: {body}");
+    }
+    let (status, config) = rest(reqwest::Method::GET, format!("/config/{subject}"), None).await;
+    assert_eq!(
+        (status, config["compatibilityLevel"].as_str()),
+        (200, Some("BACKWARD"))
+    );
+    let (_, versions) = rest(
+        reqwest::Method::GET,
+        format!("/subjects/{subject}/versions"),
+        None,
+    )
+    .await;
+    assert_eq!(versions, json!([1]));
+    // New versions still come in over REST, checked under the contract's level.
+    let (status, body) = rest(
+        reqwest::Method::POST,
+        format!("/subjects/{subject}/versions"),
+        Some(json!({ "schema": AVRO_BAD })),
+    )
+    .await;
+    assert_eq!((status, body["error_code"].as_i64()), (409, Some(409)));
+
+    // A developer edits drafts' contracts, not a listed one's.
+    let developer = app.user(&format!("{}@example.com", unique("dev"))).await;
+    sqlx::query("insert into memberships (org_id, user_id, role) values ($1, $2, 'developer')")
+        .bind(org)
+        .bind(developer)
+        .execute(&app.pool)
+        .await
+        .expect("developer");
+    let developer = app.token_for(developer).await;
+    let contract = "mutation($id: UUID!) { setStreamContract(id: $id, input: { compatibility: \"NONE\" }) { contract { compatibility } } }";
+    let r = app
+        .graphql_as(&developer, contract, json!({ "id": id }))
+        .await;
+    assert_eq!(code(&r), Some("FORBIDDEN"), "{r}");
+    let r = app.graphql_as(&token, contract, json!({ "id": id })).await;
+    assert_eq!(
+        ok(&r)["setStreamContract"]["contract"]["compatibility"],
+        "NONE"
+    );
+
+    // The same topic name on another cluster with the same (embedded) registry would share the
+    // subjects: refused, and nothing is left behind.
+    let second = app.cluster().await;
+    let r = app
+        .graphql_as(&token, CREATE, json!({ "input": { "organizationId": org, "clusterId": second, "name": "Twin", "topic": topic } }))
+        .await;
+    assert_eq!(code(&r), Some("CONFLICT"), "{r}");
+    let twins: i64 = sqlx::query_scalar("select count(*) from streams where topic = $1")
+        .bind(&topic)
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(twins, 1);
+
+    // The cluster's addresses and SASL user: the provider and the operator, nobody else.
+    let query =
+        "query($id: UUID!) { stream(id: $id) { name cluster { bootstrapServers saslUsername } } }";
+    let r = app.graphql(query, json!({ "id": id })).await;
+    assert_eq!(code(&r), Some("UNAUTHENTICATED"), "{r}");
+    let (_, stranger) = provider(&app).await;
+    let r = app.graphql_as(&stranger, query, json!({ "id": id })).await;
+    assert_eq!(code(&r), Some("FORBIDDEN"), "{r}");
+    let r = app
+        .graphql_as(
+            &stranger,
+            "query($id: UUID!) { stream(id: $id) { name } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert!(
+        ok(&r)["stream"]["name"].is_string(),
+        "the stream itself is public"
+    );
+    let r = app.graphql_as(&token, query, json!({ "id": id })).await;
+    assert!(ok(&r)["stream"]["cluster"]["bootstrapServers"].is_string());
+    let operator = operator(&app).await;
+    let r = app.graphql_as(&operator, query, json!({ "id": id })).await;
+    assert!(ok(&r)["stream"]["cluster"]["saslUsername"].is_string());
+}

@@ -49,6 +49,16 @@ pub struct OrgSummary {
     pub is_operator: bool,
 }
 
+/// Whether a member of an organization operates the platform: the operator organization's
+/// owners, admins and developers (as the API decides).
+pub fn operates(is_operator_org: bool, role: &str) -> bool {
+    is_operator_org
+        && matches!(
+            role.to_ascii_lowercase().as_str(),
+            "owner" | "admin" | "developer"
+        )
+}
+
 /// The signed-in person and their organizations (for the top bar and the org switcher).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ViewerSummary {
@@ -1960,13 +1970,14 @@ pub async fn load_clusters() -> Result<FormResult<Vec<ClusterView>>, ServerFnErr
     #[serde(rename_all = "camelCase")]
     struct MyOrg {
         is_operator: bool,
+        viewer_role: String,
     }
     #[derive(Deserialize)]
     struct Data {
         clusters: Vec<cluster_wire::Cluster>,
     }
     let mine: Mine = match server::execute(
-        "{ viewer { user { email } organizations { isOperator } } }",
+        "{ viewer { user { email } organizations { isOperator viewerRole } } }",
         serde_json::json!({}),
     )
     .await
@@ -1981,7 +1992,12 @@ pub async fn load_clusters() -> Result<FormResult<Vec<ClusterView>>, ServerFnErr
             message: "sign in first".into(),
         }));
     }
-    if !mine.viewer.organizations.iter().any(|o| o.is_operator) {
+    if !mine
+        .viewer
+        .organizations
+        .iter()
+        .any(|o| operates(o.is_operator, &o.viewer_role))
+    {
         return Ok(Err(FormError {
             code: "FORBIDDEN".into(),
             field: None,

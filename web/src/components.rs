@@ -112,7 +112,7 @@ pub fn AppShell(children: Children) -> impl IntoView {
                                     .and_then(|v| v.ok().flatten())
                                     .map(|viewer| {
                                         // Only members of the marketplace operator's organization run clusters.
-                                        let operator = viewer.organizations.iter().any(|o| o.is_operator);
+                                        let operator = viewer.organizations.iter().any(|o| crate::api::operates(o.is_operator, &o.role));
                                         view! {
                                             <li>
                                                 <a href="/my-streams" id="nav-my-streams" aria-current=move || current("/my-streams")>

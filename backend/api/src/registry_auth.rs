@@ -190,4 +190,28 @@ impl tributary_registry::RegistryHooks for CatalogHooks {
                 })
         })
     }
+
+    fn governing_stream<'a>(
+        &'a self,
+        conn: &'a mut sqlx::PgConnection,
+        subject: &'a str,
+    ) -> Pin<
+        Box<
+            dyn Future<Output = Result<Option<String>, tributary_registry::RegistryError>>
+                + Send
+                + 'a,
+        >,
+    > {
+        Box::pin(async move {
+            self.catalog
+                .stream_governing_subject(conn, subject)
+                .await
+                .map_err(|e| match e {
+                    tributary_catalog::CatalogError::Database(e) => {
+                        tributary_registry::RegistryError::Database(e)
+                    }
+                    other => tributary_registry::RegistryError::Conflict(other.to_string()),
+                })
+        })
+    }
 }

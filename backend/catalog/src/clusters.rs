@@ -305,9 +305,21 @@ impl Catalog {
         Ok(rows.iter().map(Cluster::from).collect())
     }
 
-    pub async fn cluster(&self, id: Uuid) -> Result<Cluster, CatalogError> {
+    /// The cluster a stream lives on, for the stream's provider members and the operator: its
+    /// addresses, SASL user and registry are not for every catalog visitor.
+    pub async fn stream_cluster(
+        &self,
+        actor: &Actor,
+        stream: &crate::Stream,
+    ) -> Result<Cluster, CatalogError> {
         let mut conn = self.pool.acquire().await?;
-        Ok(Cluster::from(&self.cluster_row(&mut conn, id).await?))
+        let (orgs, operator) = self.viewer_orgs(&mut conn, Some(actor)).await?;
+        if !operator && !orgs.contains(&stream.provider_org_id) {
+            return Err(CatalogError::Forbidden);
+        }
+        Ok(Cluster::from(
+            &self.cluster_row(&mut conn, stream.cluster_id).await?,
+        ))
     }
 
     /// Registers a cluster (operator only). The connection is not required to work yet: the
@@ -439,7 +451,8 @@ impl Catalog {
                 .await?;
                 self.forget_admin(id);
             }
-            return self.cluster(id).await;
+            let mut conn = self.pool.acquire().await?;
+            return Ok(Cluster::from(&self.cluster_row(&mut conn, id).await?));
         }
         let mut tx = self.pool.begin().await?;
         let cluster = self.insert_cluster(&mut tx, &input).await?;

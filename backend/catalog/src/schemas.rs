@@ -195,6 +195,31 @@ impl Catalog {
         conn: &mut PgConnection,
         stream: &Stream,
     ) -> Result<(), CatalogError> {
+        // Subjects are named after the topic alone: two live streams with one topic name on
+        // clusters that share a registry would share (and overwrite) each other's schemas. (A
+        // transaction lock on the topic name makes two concurrent creations see each other.)
+        sqlx::query("select pg_advisory_xact_lock(hashtextextended('tributary.topic:' || $1, 0))")
+            .bind(&stream.topic)
+            .execute(&mut *conn)
+            .await?;
+        let sharing: Option<(String, String)> = sqlx::query_as(
+            "select s.name, c.name from streams s join clusters c on c.id = s.cluster_id
+              where s.topic = $1 and s.id <> $2 and s.status <> 'retired'
+                and c.schema_registry_url is not distinct from
+                    (select schema_registry_url from clusters where id = $3)
+              limit 1",
+        )
+        .bind(&stream.topic)
+        .bind(stream.id)
+        .bind(stream.cluster_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some((other, cluster)) = sharing {
+            return Err(CatalogError::Conflict(format!(
+                "the registry subjects of topic `{}` belong to the stream \"{other}\" on cluster \"{cluster}\", which uses the same schema registry; choose another topic",
+                stream.topic
+            )));
+        }
         let schemas = self.schemas_of(conn, stream).await?;
         if let Schemas::Embedded = schemas {
             self.claim_embedded(conn, stream).await?;
@@ -448,6 +473,38 @@ impl Catalog {
             Some("registry"),
         )
         .await
+    }
+
+    /// The published or deprecated stream whose key or value schemas `subject` holds in the
+    /// embedded registry (its level follows the stream's contract; its versions stay).
+    pub async fn stream_governing_subject(
+        &self,
+        conn: &mut PgConnection,
+        subject: &str,
+    ) -> Result<Option<String>, CatalogError> {
+        let Some(topic) = subject
+            .strip_suffix("-key")
+            .or_else(|| subject.strip_suffix("-value"))
+        else {
+            return Ok(None);
+        };
+        let Some(owner) = registry::subject_info(conn, subject)
+            .await
+            .map_err(schema_error)?
+            .and_then(|info| info.owner_org_id)
+        else {
+            return Ok(None);
+        };
+        Ok(sqlx::query_scalar(
+            "select s.name from streams s join clusters c on c.id = s.cluster_id
+              where s.topic = $1 and s.provider_org_id = $2 and s.status in ('published', 'deprecated')
+                and c.schema_registry_url is null
+              limit 1",
+        )
+        .bind(topic)
+        .bind(owner)
+        .fetch_optional(&mut *conn)
+        .await?)
     }
 
     /// A new key/value version becomes the stream's: schema type and search fields follow, and

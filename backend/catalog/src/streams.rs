@@ -469,7 +469,8 @@ impl Catalog {
         match &actor.principal {
             Principal::User { id, .. } => {
                 let rows: Vec<(Uuid, bool)> = sqlx::query_as(
-                    "select o.id, o.is_operator from memberships m join organizations o on o.id = m.org_id where m.user_id = $1",
+                    "select o.id, o.is_operator and m.role in ('owner', 'admin', 'developer')
+                       from memberships m join organizations o on o.id = m.org_id where m.user_id = $1",
                 )
                 .bind(id)
                 .fetch_all(conn)
@@ -756,6 +757,17 @@ impl Catalog {
         let (compatibility, classes, terms) = clean_contract(&input)?;
         let mut tx = self.pool.begin().await?;
         let before = self.stream_for_change(&mut tx, actor, id, can_edit).await?;
+        // A listed stream's contract is a promise to its subscribers: changing it (a looser
+        // compatibility, a dropped PII classification) is for the owners and admins who publish.
+        if before.status != "draft" {
+            let role = self
+                .identity
+                .role_in(&mut tx, actor, before.provider_org_id)
+                .await?;
+            if !can_manage(role) {
+                return Err(CatalogError::Forbidden);
+            }
+        }
         sqlx::query(
             "update streams set compatibility = $2, replay_window_hours = $3, freshness_slo_seconds = $4,
                     throughput_slo_per_sec = $5, field_classifications = $6, terms = $7, updated_at = now()

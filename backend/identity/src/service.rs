@@ -272,14 +272,16 @@ impl Identity {
         }
     }
 
-    /// Whether the caller is a member of the operator organization.
+    /// Whether the caller operates the platform: an owner, admin or developer of the operator
+    /// organization (its viewers and billing members only see what any member of an org sees).
     pub async fn is_operator(&self, actor: &Actor) -> Result<bool, IdentityError> {
         let Some(user) = actor.user_id() else {
             return Ok(false);
         };
         Ok(sqlx::query_scalar(
             "select exists(select 1 from memberships m join organizations o on o.id = m.org_id
-                            where m.user_id = $1 and o.is_operator)",
+                            where m.user_id = $1 and o.is_operator
+                              and m.role in ('owner', 'admin', 'developer'))",
         )
         .bind(user)
         .fetch_one(&self.pool)

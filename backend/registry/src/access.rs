@@ -49,6 +49,17 @@ pub trait RegistryHooks: Send + Sync {
         subject: &'a str,
         version: i32,
     ) -> Pin<Box<dyn Future<Output = Result<(), crate::RegistryError>> + Send + 'a>>;
+
+    /// The name of the published (or deprecated) stream whose schemas `subject` carries, if any:
+    /// such a subject's level and versions are not changed through the REST API.
+    fn governing_stream<'a>(
+        &'a self,
+        _conn: &'a mut sqlx::PgConnection,
+        _subject: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<Option<String>, crate::RegistryError>> + Send + 'a>>
+    {
+        Box::pin(async { Ok(None) })
+    }
 }
 
 /// Hooks that do nothing (a registry on its own).

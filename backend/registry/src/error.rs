@@ -39,6 +39,10 @@ pub enum RegistryError {
     Forbidden,
     #[error("{0}")]
     Conflict(String),
+    /// The change is refused by a rule of the platform (Confluent's 42205, "operation not
+    /// permitted"): a published stream's subjects follow its contract.
+    #[error("{0}")]
+    NotPermitted(String),
     #[error("cannot decode the message: {0}")]
     Decode(String),
     /// An external registry did not answer, refused the credentials or failed.

@@ -97,6 +97,7 @@ impl From<RegistryError> for HttpError {
             }
             E::InvalidVersion(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42202),
             E::InvalidLevel(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42203),
+            E::NotPermitted(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42205),
             E::ReferenceExists(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42206),
             E::Incompatible(_) => (StatusCode::CONFLICT, 409),
             E::Conflict(_) => (StatusCode::CONFLICT, 40901),
@@ -189,20 +190,16 @@ fn forbidden() -> HttpError {
     RegistryError::Forbidden.into()
 }
 
-/// The subject if it exists and the caller may read it; 40401 if it does not exist, 40301 if
-/// it is someone else's.
+/// The subject if it exists and the caller may read it; 40401 otherwise, also when it is
+/// someone else's (another tenant's draft or private topic names are not revealed).
 async fn readable(
     conn: &mut PgConnection,
     caller: &Caller,
     subject: &str,
 ) -> Result<SubjectInfo, HttpError> {
-    let info = store::subject_info(conn, subject)
-        .await?
-        .ok_or_else(|| RegistryError::SubjectNotFound(subject.to_owned()))?;
-    if caller.can_read(&info) {
-        Ok(info)
-    } else {
-        Err(forbidden())
+    match store::subject_info(conn, subject).await? {
+        Some(info) if caller.can_read(&info) => Ok(info),
+        _ => Err(RegistryError::SubjectNotFound(subject.to_owned()).into()),
     }
 }
 
@@ -216,6 +213,28 @@ async fn writable(
         Ok(info)
     } else {
         Err(forbidden())
+    }
+}
+
+/// Refuses a change of level or a deletion on a subject that carries a published stream's
+/// schemas: its level follows the stream's contract and its versions are what subscribers
+/// read. The operator may still do both.
+async fn not_governed(
+    state: &RegistryState,
+    conn: &mut PgConnection,
+    caller: &Caller,
+    subject: &str,
+    change: &str,
+) -> Result<(), HttpError> {
+    if *caller == Caller::Operator {
+        return Ok(());
+    }
+    match state.hooks.governing_stream(conn, subject).await? {
+        Some(stream) => Err(RegistryError::NotPermitted(format!(
+            "Subject '{subject}' carries the schemas of the published stream '{stream}': {change} is not permitted here. Its compatibility follows the stream's contract (change it in Tributary), and its versions stay until the stream is retired."
+        ))
+        .into()),
+        None => Ok(()),
     }
 }
 
@@ -402,6 +421,7 @@ async fn delete_subject(
         return Err(RegistryError::SubjectNotFound(subject).into());
     }
     writable(&mut tx, &caller, &subject).await?;
+    not_governed(&state, &mut tx, &caller, &subject, "deleting it").await?;
     let deleted = store::delete_subject(&mut tx, &subject, flag(&params, "permanent")).await?;
     tx.commit().await?;
     ok(json!(deleted))
@@ -420,6 +440,7 @@ async fn delete_version(
         return Err(RegistryError::SubjectNotFound(subject).into());
     }
     writable(&mut tx, &caller, &subject).await?;
+    not_governed(&state, &mut tx, &caller, &subject, "deleting a version").await?;
     let deleted =
         store::delete_version(&mut tx, &subject, selector, flag(&params, "permanent")).await?;
     tx.commit().await?;
@@ -597,6 +618,14 @@ async fn put_subject_config(
     let level = level_from(&body)?;
     let mut tx = state.pool.begin().await?;
     writable(&mut tx, &caller, &subject).await?;
+    not_governed(
+        &state,
+        &mut tx,
+        &caller,
+        &subject,
+        "changing its compatibility",
+    )
+    .await?;
     store::set_subject_compatibility(&mut tx, &subject, level).await?;
     tx.commit().await?;
     ok(json!({ "compatibility": level.as_str() }))
@@ -613,6 +642,14 @@ async fn delete_subject_config(
         return Err(RegistryError::SubjectNotFound(subject).into());
     }
     writable(&mut tx, &caller, &subject).await?;
+    not_governed(
+        &state,
+        &mut tx,
+        &caller,
+        &subject,
+        "changing its compatibility",
+    )
+    .await?;
     let previous = store::clear_subject_compatibility(&mut tx, &subject).await?;
     tx.commit().await?;
     ok(json!({ "compatibilityLevel": previous.as_str() }))

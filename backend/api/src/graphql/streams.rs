@@ -384,10 +384,10 @@ impl Stream {
     async fn cluster_id(&self) -> Uuid {
         self.0.cluster_id
     }
-    /// The cluster the topic lives on.
+    /// The cluster the topic lives on: for the provider's members and the operator.
     async fn cluster(&self, ctx: &Context<'_>) -> async_graphql::Result<Cluster> {
         Ok(service(ctx)?
-            .cluster(self.0.cluster_id)
+            .stream_cluster(actor(ctx)?, &self.0)
             .await
             .map_err(ApiError::from)?
             .into())
