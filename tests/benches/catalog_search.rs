@@ -409,4 +409,8 @@ async fn main() {
             "NOT met"
         }
     );
+    // A missed target fails the run (`cargo xtask bench` then exits non-zero).
+    if graphql.p99 >= Duration::from_millis(25) {
+        std::process::exit(1);
+    }
 }

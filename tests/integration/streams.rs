@@ -548,6 +548,14 @@ async fn bad_stream_input_is_refused_and_leaves_nothing_behind() {
         .graphql_as(&op, "mutation($c: UUID!, $o: UUID!, $p: String!) { grantTopicPrefix(clusterId: $c, organizationId: $o, prefix: $p) }", json!({ "c": cluster, "o": org, "p": existing.split('.').next() }))
         .await;
     ok(&r);
+    let granted: Value = sqlx::query_scalar(
+        "select payload from outbox where aggregate_id = $1 and event_type = 'cluster.topic_prefix_granted'",
+    )
+    .bind(cluster.to_string())
+    .fetch_one(&app.pool)
+    .await
+    .expect("the grant is an event");
+    assert_eq!(granted["orgId"], json!(org));
     let r = app
         .graphql_as(
             &token,

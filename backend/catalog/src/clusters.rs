@@ -644,6 +644,14 @@ impl Catalog {
             },
         )
         .await?;
+        outbox::enqueue(
+            &mut tx,
+            "cluster",
+            &cluster_id.to_string(),
+            "cluster.topic_prefix_granted",
+            json!({ "clusterId": cluster_id, "orgId": org_id, "prefix": prefix }),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -823,7 +823,7 @@ impl Catalog {
         let cluster = self.cluster_row(&mut tx, stream.cluster_id).await?;
         let admin = self.admin_for(&cluster)?;
         let topic = clean_topic(&stream.topic)?;
-        let created = match how {
+        let (created, partitions, retention, cleanup) = match how {
             TopicProvision::Create {
                 partitions,
                 retention_ms,
@@ -861,17 +861,7 @@ impl Catalog {
                     .create_topic(&spec)
                     .await
                     .map_err(|e| kafka(e, "topic"))?;
-                sqlx::query(
-                    "update streams set topic_mode = 'created', topic_provisioned_at = now(), partitions = $2,
-                            retention_ms = $3, cleanup_policy = $4, updated_at = now() where id = $1",
-                )
-                .bind(id)
-                .bind(partitions)
-                .bind(retention_ms)
-                .bind(&cleanup)
-                .execute(&mut *tx)
-                .await?;
-                true
+                (true, partitions, Some(retention_ms), Some(cleanup))
             }
             TopicProvision::Adopt => {
                 let grants = self
@@ -902,21 +892,24 @@ impl Catalog {
                     .get("cleanup.policy")
                     .map(|v| v.replace(' ', ""))
                     .filter(|v| matches!(v.as_str(), "delete" | "compact" | "compact,delete"));
-                sqlx::query(
-                    "update streams set topic_mode = 'adopted', topic_provisioned_at = now(), partitions = $2,
-                            retention_ms = $3, cleanup_policy = $4, updated_at = now() where id = $1",
-                )
-                .bind(id)
-                .bind(described.partitions)
-                .bind(retention)
-                .bind(cleanup)
-                .execute(&mut *tx)
-                .await?;
-                false
+                (false, described.partitions, retention, cleanup)
             }
         };
-        let after = self.stream_row(&mut tx, id, false).await?;
+        // From here on a topic this call created is deleted again if anything fails, so a
+        // draft never points at nothing and no topic is left without its listing.
         let result = async {
+            sqlx::query(
+                "update streams set topic_mode = $2, topic_provisioned_at = now(), partitions = $3,
+                        retention_ms = $4, cleanup_policy = $5, updated_at = now() where id = $1",
+            )
+            .bind(id)
+            .bind(if created { "created" } else { "adopted" })
+            .bind(partitions)
+            .bind(retention)
+            .bind(cleanup)
+            .execute(&mut *tx)
+            .await?;
+            let after = self.stream_row(&mut tx, id, false).await?;
             self.record(
                 &mut tx,
                 actor,
@@ -927,16 +920,16 @@ impl Catalog {
             )
             .await?;
             self.commit(tx).await?;
-            Ok::<_, CatalogError>(())
+            Ok::<_, CatalogError>(after)
         }
         .await;
-        if let Err(e) = result {
-            if created && let Err(cleanup) = admin.delete_topic(&topic).await {
-                tracing::error!(topic = %topic.as_str(), error = %cleanup, "could not delete a topic whose stream update failed");
-            }
-            return Err(e);
+        if result.is_err()
+            && created
+            && let Err(cleanup) = admin.delete_topic(&topic).await
+        {
+            tracing::error!(topic = %topic.as_str(), error = %cleanup, "could not delete a topic whose stream update failed");
         }
-        Ok(after)
+        result
     }
 
     /// Makes a draft visible: needs its topic, a value schema, a description and a plan.
