@@ -1234,3 +1234,157 @@ async fn confluent_python_client_interoperates() {
         .expect("our decode");
     assert_eq!(ours, json!({"id": "o-1", "qty": 3}));
 }
+
+/// Plain levels check a new version against the latest one only; transitive levels against every
+/// earlier one. Each case has a third version compatible with the second but not the first.
+#[tokio::test]
+async fn transitive_levels_check_every_earlier_version() {
+    let w = world().await;
+    let app = &w.app;
+    let a = || Auth::Basic(&w.a_write);
+    let record = |fields: &str| {
+        format!(r#"{{"type":"record","name":"Reading","namespace":"levels","fields":[{fields}]}}"#)
+    };
+    let cases = [
+        (
+            "BACKWARD",
+            // v3 reads v2's data (b is written) but not v1's (b missing, no default).
+            [
+                record(r#"{"name":"a","type":"string"}"#),
+                record(
+                    r#"{"name":"a","type":"string"},{"name":"b","type":"string","default":"x"}"#,
+                ),
+                record(r#"{"name":"b","type":"string"}"#),
+            ],
+        ),
+        (
+            "FORWARD",
+            // v2 reads v3's data (a has a default) but v1 does not (a missing, no default).
+            [
+                record(r#"{"name":"a","type":"string"},{"name":"c","type":"string"}"#),
+                record(
+                    r#"{"name":"a","type":"string","default":"d"},{"name":"c","type":"string"}"#,
+                ),
+                record(r#"{"name":"c","type":"string"}"#),
+            ],
+        ),
+    ];
+    for (level, [v1, v2, v3]) in cases {
+        for transitive in [true, false] {
+            let subject = format!("{}-value", unique("levels"));
+            claim(app, &subject, w.org_a).await;
+            let configured = if transitive {
+                format!("{level}_TRANSITIVE")
+            } else {
+                level.to_owned()
+            };
+            let (status, _) = call(
+                app,
+                a(),
+                Method::PUT,
+                &format!("/config/{subject}"),
+                Some(json!({ "compatibility": configured })),
+            )
+            .await;
+            assert_eq!(status, 200);
+            for (n, schema) in [&v1, &v2].into_iter().enumerate() {
+                let (status, body) = call(
+                    app,
+                    a(),
+                    Method::POST,
+                    &format!("/subjects/{subject}/versions"),
+                    Some(avro(schema)),
+                )
+                .await;
+                assert_eq!(status, 200, "{configured} v{}: {body}", n + 1);
+            }
+            let third = call(
+                app,
+                a(),
+                Method::POST,
+                &format!("/subjects/{subject}/versions"),
+                Some(avro(&v3)),
+            )
+            .await;
+            if transitive {
+                assert_error(&third, 409, 409);
+            } else {
+                assert_eq!(third.0, 200, "{configured} v3: {}", third.1);
+            }
+            // The dry run answers the same against all versions.
+            let (_, verdict) = call(
+                app,
+                a(),
+                Method::POST,
+                &format!("/compatibility/subjects/{subject}/versions/latest"),
+                Some(avro(&v3)),
+            )
+            .await;
+            assert!(verdict["is_compatible"].is_boolean(), "{verdict}");
+        }
+    }
+}
+
+/// Migration 0013 recomputes Avro fingerprints in SQL; run again over schemas this registry
+/// fingerprinted (one with a reference), it must reproduce them exactly, or an identical schema
+/// registered after the migration would become a second version.
+#[tokio::test]
+async fn the_avro_fingerprint_migration_matches_the_registry() {
+    let w = world().await;
+    let app = &w.app;
+    let a = || Auth::Basic(&w.a_write);
+    let money = r#"{"type":"record","name":"Money","namespace":"fp","fields":[{"name":"minor","type":"long"},{"name":"currency","type":"string","default":"EUR"}]}"#;
+    let order = r#"{"type":"record","name":"Order","namespace":"fp","doc":"An order","fields":[{"name":"id","type":"string"},{"name":"total","type":"fp.Money"}]}"#;
+    let money_subject = format!("{}-value", unique("fp-money"));
+    let order_subject = format!("{}-value", unique("fp-order"));
+    claim(app, &money_subject, w.org_a).await;
+    claim(app, &order_subject, w.org_a).await;
+    let (status, body) = call(
+        app,
+        a(),
+        Method::POST,
+        &format!("/subjects/{money_subject}/versions"),
+        Some(avro(money)),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = call(
+        app,
+        a(),
+        Method::POST,
+        &format!("/subjects/{order_subject}/versions"),
+        Some(json!({ "schema": order, "references": [{ "name": "fp.Money", "subject": money_subject, "version": 1 }] })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let before: Vec<(i32, String)> = sqlx::query_as(
+        "select id, fingerprint from registry_schemas where schema_type = 'AVRO' order by id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("fingerprints");
+    assert_eq!(before.len(), 2);
+    sqlx::raw_sql(include_str!(
+        "../../migrations/20261127000013_avro_fingerprints_keep_defaults.sql"
+    ))
+    .execute(&app.pool)
+    .await
+    .expect("migration");
+    let after: Vec<(i32, String)> = sqlx::query_as(
+        "select id, fingerprint from registry_schemas where schema_type = 'AVRO' order by id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("fingerprints");
+    assert_eq!(after, before);
+    // And the registry still finds them: registering the same text again is no new version.
+    let (status, body) = call(
+        app,
+        a(),
+        Method::POST,
+        &format!("/subjects/{money_subject}/versions"),
+        Some(avro(money)),
+    )
+    .await;
+    assert_eq!((status.as_u16(), body["version"].as_i64()), (200, Some(1)));
+}

@@ -183,14 +183,20 @@ pub(crate) fn parse(
 }
 
 /// Parses and normalizes: the stored text and a fingerprint over the format's canonical form
-/// and the references (the same schema with other references is another schema).
+/// and the references (the same schema with other references is another schema). Avro's form
+/// is its JSON with sorted keys and no whitespace, not the Parsing Canonical Form: that form drops
+/// defaults and docs, and adding a default (the usual step before removing a field) must be a
+/// new version, as in Confluent's registry.
 pub(crate) fn normalize(
     input: &SchemaInput,
     references: &[ResolvedReference],
 ) -> Result<Normalized, RegistryError> {
     let parsed = parse(input.schema_type, &input.schema, references)?;
     let (text, canonical) = match &parsed {
-        Parsed::Avro(schema) => (avro::stored_text(&input.schema)?, schema.canonical_form()),
+        Parsed::Avro(_) => {
+            let text = avro::stored_text(&input.schema)?;
+            (text.clone(), text)
+        }
         Parsed::Json(schema) => {
             let compact = schema.root.to_string();
             (compact.clone(), compact)
@@ -346,6 +352,17 @@ mod tests {
         assert_eq!(
             normalize(&a, &[]).unwrap().fingerprint,
             normalize(&b, &[]).unwrap().fingerprint
+        );
+        // A default is part of the schema: adding one is a new version.
+        let with_default = SchemaInput {
+            schema:
+                r#"{"type":"record","name":"R","fields":[{"name":"a","type":"int","default":0}]}"#
+                    .into(),
+            ..a.clone()
+        };
+        assert_ne!(
+            normalize(&a, &[]).unwrap().fingerprint,
+            normalize(&with_default, &[]).unwrap().fingerprint
         );
         let names = field_names(SchemaType::Avro, &a.schema, &[]).unwrap();
         assert_eq!(names, vec!["a".to_owned()]);
