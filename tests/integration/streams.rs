@@ -442,7 +442,7 @@ async fn bad_stream_input_is_refused_and_leaves_nothing_behind() {
     let app = TestApp::spawn().await;
     let cluster = app.cluster().await;
     let (org, token) = provider(&app).await;
-    let (_, other_token) = provider(&app).await;
+    let (other_org, other_token) = provider(&app).await;
     let create = |topic: &str| json!({ "input": { "organizationId": org, "clusterId": cluster, "name": "S", "topic": topic } });
 
     for topic in [
@@ -481,6 +481,26 @@ async fn bad_stream_input_is_refused_and_leaves_nothing_behind() {
     let first = draft(&app, &token, org, cluster, &topic, json!({})).await;
     let r = app.graphql_as(&token, CREATE, json!({ "input": { "organizationId": org, "clusterId": cluster, "name": "Again", "slug": "again", "topic": topic } })).await;
     assert_eq!(code(&r), Some("CONFLICT"), "{r}");
+    // Another organization cannot list the same topic, on the same cluster or on another one
+    // sharing the registry (its subjects are the first listing's), and nothing is left behind.
+    let elsewhere = app.cluster().await;
+    for on in [cluster, elsewhere] {
+        let r = app.graphql_as(&other_token, CREATE, json!({ "input": { "organizationId": other_org, "clusterId": on, "name": "Theirs", "topic": topic } })).await;
+        assert_eq!(code(&r), Some("CONFLICT"), "{r}");
+    }
+    let listings: i64 = sqlx::query_scalar("select count(*) from streams where topic = $1")
+        .bind(&topic)
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(listings, 1);
+    let owner: Option<Uuid> =
+        sqlx::query_scalar("select owner_org_id from registry_subjects where name = $1")
+            .bind(format!("{topic}-value"))
+            .fetch_one(&app.pool)
+            .await
+            .expect("subject");
+    assert_eq!(owner, Some(org), "the subject stays the first listing's");
 
     // Another org's stream does not exist for the caller.
     let id = first["id"].as_str().expect("id");
