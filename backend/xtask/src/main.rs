@@ -625,6 +625,14 @@ fn test_with_postgres(
                 Some(&mut server),
                 || http_status(port, "/readyz") == Some(200),
             )?;
+            // Live samples on the stream pages: the demo producer writes to every demo topic.
+            let mut producer = Service::spawn(
+                "tributary demo-produce (browser tests)",
+                Command::new(&bin).arg("demo-produce"),
+                &run_dir.join("e2e-producer.log"),
+                &env,
+                Duration::from_secs(10),
+            )?;
             let mut cmd = Command::new("node");
             cmd.current_dir(&end2end)
                 .args([
@@ -637,6 +645,7 @@ fn test_with_postgres(
                 .env("CHROMIUM_PATH", &chromium)
                 .env("TEST_OUTPUT", output_dir.join("browser"));
             let result = run_tests(&mut cmd, &mut tally);
+            producer.stop();
             server.stop();
             result
         });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import {
   BASE_URL, OUTPUT, PROVIDER, WIDE, NARROW, newContext, newPage, goto, signIn, noSidewaysScroll, random,
+  api,
 } from '../support.js';
 
 const signInAsProvider = (page) => signIn(page, PROVIDER);
@@ -87,13 +88,14 @@ test('the stream page shows contract, plans, schema versions and live samples', 
   const plans = await page.locator('#plans').innerText();
   assert.match(plans, /Free tier/);
   assert.match(plans, /€2\.50 per million messages/);
-  // Samples: rows with redacted PII, or the empty state (no producer in tests).
+  // Live samples (the demo producer runs during the browser tests), decoded with the registry,
+  // customer e-mails redacted.
   await page.locator('#samples').waitFor();
-  await page.locator('#samples-table, #samples-empty, #samples-unavailable').first().waitFor();
-  if (await page.locator('#samples-table').count()) {
-    const text = await page.locator('#samples-table').innerText();
-    assert.doesNotMatch(text, /@/, 'customer e-mails are redacted');
-  }
+  await page.locator('#samples-table').waitFor({ timeout: 20000 });
+  const samples = await page.locator('#samples-table').innerText();
+  assert.match(samples, /\[redacted\]/, 'PII fields are shown redacted');
+  assert.doesNotMatch(samples, /@/, 'no customer e-mail reaches the page');
+  assert.match(samples, /order_id/, 'values are decoded to JSON');
   await page.screenshot({ path: join(OUTPUT, 'streams-stream-page-1440.png'), fullPage: true });
   // Visitors do not see lifecycle actions.
   assert.equal(await page.locator('#lifecycle').count(), 0);
@@ -114,6 +116,39 @@ test('the stream page shows contract, plans, schema versions and live samples', 
   assert.match(await noJs.locator('#value-schema-text').innerText(), /customer_email/);
   await noJs.locator('#samples').waitFor();
   await plain.close();
+});
+
+test('the schema viewer lists versions and shows the differences between two', async () => {
+  // A second version of the weather stream's value schema, registered through the API.
+  const found = await api(PROVIDER, 'query { stream(providerSlug: "northwind-data", slug: "weather-observations") { id schemaVersions(role: VALUE) { schema } } }');
+  assert.ok(found.data, JSON.stringify(found.errors));
+  const stream = found.data.stream;
+  const v1 = JSON.parse(stream.schemaVersions[stream.schemaVersions.length - 1].schema);
+  v1.properties.station_id.description = 'Station code, as the weather service assigns it';
+  const registered = await api(PROVIDER, 'mutation($input: RegisterSchemaInput!) { registerStreamSchema(input: $input) { created schema { version } } }',
+    { input: { streamId: stream.id, role: 'VALUE', schemaType: 'JSON', schema: JSON.stringify(v1) } });
+  assert.ok(registered.data, JSON.stringify(registered.errors));
+  const version = registered.data.registerStreamSchema.schema.version;
+  assert.ok(version >= 2, `a new version (${version})`);
+
+  const { context, page, problems } = await newPage();
+  await goto(page, '/streams/northwind-data/weather-observations');
+  await page.locator('#value-schema-text').waitFor();
+  assert.equal(await page.locator('#value-version option').count(), version);
+  assert.match(await page.locator('#value-schema-text').innerText(), /Station code/);
+  // The older version is one pick away.
+  await page.selectOption('#value-version', '1');
+  await page.waitForFunction(() => !document.querySelector('#value-schema-text').innerText.includes('Station code'));
+  // From the previous to the newest version: the added description is the one added line.
+  await page.click('#value-diff-button');
+  await page.locator('#schema-diff').waitFor();
+  const added = await page.locator('#schema-diff .diff-add').allInnerTexts();
+  assert.ok(added.some((line) => line.includes('Station code')), added.join('\n'));
+  const removed = await page.locator('#schema-diff .diff-del').allInnerTexts();
+  assert.ok(!removed.some((line) => line.includes('Station code')), removed.join('\n'));
+  await page.screenshot({ path: join(OUTPUT, 'streams-schema-diff-1440.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+  await context.close();
 });
 
 test('a provider publishes a stream with a key schema; an incompatible schema is refused', async () => {
