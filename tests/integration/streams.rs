@@ -1871,3 +1871,73 @@ async fn a_published_streams_subjects_contract_and_cluster_are_guarded() {
     let r = app.graphql_as(&operator, query, json!({ "id": id })).await;
     assert!(ok(&r)["stream"]["cluster"]["saslUsername"].is_string());
 }
+
+/// A SASL_SSL cluster (the test broker's TLS listener, its certificate from a private CA) is
+/// reached with its CA bundle: healthy, and a stream's topic is provisioned over TLS. With a CA
+/// bundle that did not sign the broker's certificate the cluster is unhealthy, with the reason.
+#[tokio::test]
+async fn a_sasl_ssl_cluster_is_reached_with_its_ca_bundle_only() {
+    let app = TestApp::spawn().await;
+    let operator = operator(&app).await;
+    let kafka = tributary_tests::kafka_config();
+    let tls = tributary_tests::kafka_tls();
+    let register = |name: String, ca: &str| {
+        json!({ "input": {
+            "name": name, "bootstrapServers": tls.bootstrap_servers, "securityProtocol": "SASL_SSL",
+            "saslUsername": kafka.username,
+            "saslPassword": secrecy::ExposeSecret::expose_secret(&kafka.password),
+            "caPem": ca,
+        } })
+    };
+    let mutation =
+        "mutation($input: ClusterInput!) { registerCluster(input: $input) { id hasCaBundle } }";
+    let health = "mutation($id: UUID!) { checkClusterHealth(id: $id) { health { status message brokerCount } } }";
+
+    let r = app
+        .graphql_as(&operator, mutation, register(unique("tls"), &tls.ca_pem))
+        .await;
+    assert_eq!(ok(&r)["registerCluster"]["hasCaBundle"], true);
+    let cluster = ok(&r)["registerCluster"]["id"].clone();
+    let r = app
+        .graphql_as(&operator, health, json!({ "id": cluster }))
+        .await;
+    let h = &ok(&r)["checkClusterHealth"]["health"];
+    assert_eq!(h["status"], "healthy", "{r}");
+    assert_eq!(h["brokerCount"], 1, "{r}");
+
+    // A provider's topic goes onto the cluster over TLS.
+    let (org, token) = provider(&app).await;
+    let topic = format!("{}.tls", unique("it"));
+    let cluster_id: Uuid = cluster.as_str().expect("id").parse().expect("uuid");
+    let stream = draft(&app, &token, org, cluster_id, &topic, json!({})).await;
+    let r = app
+        .graphql_as(
+            &token,
+            "mutation($id: UUID!) { provisionStreamTopic(id: $id, input: { partitions: 2 }) { topicInfo { partitions } } }",
+            json!({ "id": stream["id"] }),
+        )
+        .await;
+    assert_eq!(
+        ok(&r)["provisionStreamTopic"]["topicInfo"]["partitions"],
+        2,
+        "{r}"
+    );
+    let described = topic_on_broker(&topic, true).await;
+    assert_eq!(described.map(|d| d.partitions), Some(2));
+
+    // The wrong CA: the TLS handshake fails and the health check says so.
+    let r = app
+        .graphql_as(
+            &operator,
+            mutation,
+            register(unique("tls-wrong-ca"), &tls.other_ca_pem),
+        )
+        .await;
+    let wrong = ok(&r)["registerCluster"]["id"].clone();
+    let r = app
+        .graphql_as(&operator, health, json!({ "id": wrong }))
+        .await;
+    let h = &ok(&r)["checkClusterHealth"]["health"];
+    assert_eq!(h["status"], "unhealthy", "{r}");
+    assert!(h["message"].as_str().is_some_and(|m| !m.is_empty()), "{r}");
+}

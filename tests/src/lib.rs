@@ -55,6 +55,26 @@ pub fn kafka_config() -> KafkaConfig {
     }
 }
 
+/// The same broker's SASL_SSL listener, with the CA bundle that signed its certificate and one
+/// that did not (PEM text).
+pub struct KafkaTls {
+    pub bootstrap_servers: String,
+    pub ca_pem: String,
+    pub other_ca_pem: String,
+}
+
+pub fn kafka_tls() -> KafkaTls {
+    let read = |name: &str| {
+        let path = var(name);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name} ({path}): {e}"))
+    };
+    KafkaTls {
+        bootstrap_servers: var("TRIBUTARY_TEST_KAFKA_TLS_BOOTSTRAP"),
+        ca_pem: read("TRIBUTARY_TEST_KAFKA_CA_PEM"),
+        other_ca_pem: read("TRIBUTARY_TEST_KAFKA_OTHER_CA_PEM"),
+    }
+}
+
 /// Base URL of the external Confluent-compatible registry `cargo xtask test` starts (Apicurio
 /// Registry's `ccompat` API).
 pub fn external_registry_url() -> String {

@@ -231,6 +231,7 @@ fn dev_with_postgres(ctx: &Ctx, pg: &Postgres) -> Result<(), String> {
         password: persistent_secret(&dir.join("platform-password"), 16)?,
         dir,
         port: 19092,
+        tls_port: 19094,
         controller_port: 19093,
     };
     let mut kafka_service = ui::step("start Kafka (KRaft, SASL/SCRAM, ACLs)", || {
@@ -486,6 +487,7 @@ fn test_with_postgres(
     let kafka = KafkaInstance {
         dir: run_dir.join("kafka"),
         port: proc::free_port()?,
+        tls_port: proc::free_port()?,
         controller_port: proc::free_port()?,
         password: services::random_hex(16)?,
     };
@@ -515,6 +517,18 @@ fn test_with_postgres(
         (
             "TRIBUTARY_TEST_KAFKA_BOOTSTRAP".to_owned(),
             kafka.bootstrap(),
+        ),
+        (
+            "TRIBUTARY_TEST_KAFKA_TLS_BOOTSTRAP".to_owned(),
+            kafka.tls_bootstrap(),
+        ),
+        (
+            "TRIBUTARY_TEST_KAFKA_CA_PEM".to_owned(),
+            kafka.ca_pem().display().to_string(),
+        ),
+        (
+            "TRIBUTARY_TEST_KAFKA_OTHER_CA_PEM".to_owned(),
+            kafka.other_ca_pem().display().to_string(),
         ),
         (
             "TRIBUTARY_TEST_KAFKA_USERNAME".to_owned(),

@@ -273,6 +273,9 @@ pub fn ensure_kafka_jars(ctx: &Ctx) -> Result<PathBuf, String> {
 pub struct KafkaInstance {
     pub dir: PathBuf,
     pub port: u16,
+    /// A second client listener, SASL_SSL, with a certificate from a private CA (what real
+    /// deployments use; the CA bundle is in [`KafkaInstance::ca_pem`]).
+    pub tls_port: u16,
     pub controller_port: u16,
     pub password: String,
 }
@@ -281,6 +284,108 @@ impl KafkaInstance {
     pub fn bootstrap(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
+
+    pub fn tls_bootstrap(&self) -> String {
+        format!("127.0.0.1:{}", self.tls_port)
+    }
+
+    fn tls_dir(&self) -> PathBuf {
+        self.dir.join("tls")
+    }
+
+    /// The private CA that signed the broker's certificate.
+    pub fn ca_pem(&self) -> PathBuf {
+        self.tls_dir().join("ca.pem")
+    }
+
+    /// Another CA, which signed nothing the broker presents (for refusal tests).
+    pub fn other_ca_pem(&self) -> PathBuf {
+        self.tls_dir().join("other-ca.pem")
+    }
+}
+
+/// Makes the broker's TLS material once: a private CA, a second unrelated CA, and the broker's
+/// key and certificate (for 127.0.0.1 and localhost) as one PEM keystore.
+fn ensure_broker_tls(instance: &KafkaInstance) -> Result<(), String> {
+    let dir = instance.tls_dir();
+    if dir.join("broker-keystore.pem").is_file() && instance.other_ca_pem().is_file() {
+        return Ok(());
+    }
+    if !proc::on_path("openssl") {
+        apt_install(&["openssl"])?;
+    }
+    fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let openssl = |args: &[&str]| -> Result<(), String> {
+        proc::output(Command::new("openssl").current_dir(&dir).args(args)).map(|_| ())
+    };
+    for (name, cn) in [
+        ("ca", "Tributary test CA"),
+        ("other-ca", "Unrelated test CA"),
+    ] {
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "3650",
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
+            &format!("{name}.pem"),
+            "-subj",
+            &format!("/CN={cn}"),
+        ])?;
+    }
+    fs::write(
+        dir.join("broker.ext"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
+    )
+    .map_err(|e| e.to_string())?;
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "broker.key",
+        "-out",
+        "broker.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ])?;
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "broker.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "3650",
+        "-out",
+        "broker.crt",
+        "-extfile",
+        "broker.ext",
+    ])?;
+    openssl(&[
+        "pkcs8",
+        "-topk8",
+        "-nocrypt",
+        "-in",
+        "broker.key",
+        "-out",
+        "broker.p8",
+    ])?;
+    let mut keystore = String::new();
+    for part in ["broker.p8", "broker.crt", "ca.pem"] {
+        keystore.push_str(&fs::read_to_string(dir.join(part)).map_err(|e| e.to_string())?);
+    }
+    fs::write(dir.join("broker-keystore.pem"), keystore).map_err(|e| e.to_string())
 }
 
 const LOG4J2_PROPERTIES: &str = "status = warn
@@ -303,14 +408,17 @@ fn server_properties(i: &KafkaInstance) -> String {
         "process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:{cport}
-listeners=SASL_PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{cport}
-advertised.listeners=SASL_PLAINTEXT://127.0.0.1:{port}
-listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=SASL_PLAINTEXT://127.0.0.1:{port},SASL_SSL://127.0.0.1:{tport},CONTROLLER://127.0.0.1:{cport}
+advertised.listeners=SASL_PLAINTEXT://127.0.0.1:{port},SASL_SSL://127.0.0.1:{tport}
+listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=SASL_PLAINTEXT
 sasl.enabled.mechanisms=SCRAM-SHA-512
 sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
 listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"{user}\" password=\"{pw}\";
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"{user}\" password=\"{pw}\";
+ssl.keystore.type=PEM
+ssl.keystore.location={keystore}
 authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 allow.everyone.if.no.acl.found=false
 super.users=User:{user};User:ANONYMOUS
@@ -326,6 +434,8 @@ share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 ",
         port = i.port,
+        tport = i.tls_port,
+        keystore = i.tls_dir().join("broker-keystore.pem").display(),
         cport = i.controller_port,
         user = KAFKA_PLATFORM_USER,
         pw = i.password,
@@ -386,6 +496,7 @@ pub fn start_kafka(lib: &Path, instance: &KafkaInstance) -> Result<Service, Stri
     fs::create_dir_all(instance.dir.join("logs")).map_err(|e| e.to_string())?;
     fs::write(instance.dir.join("log4j2.properties"), LOG4J2_PROPERTIES)
         .map_err(|e| e.to_string())?;
+    ensure_broker_tls(instance)?;
     let props = instance.dir.join("server.properties");
     fs::write(&props, server_properties(instance)).map_err(|e| e.to_string())?;
     if !instance.dir.join("data/meta.properties").is_file() {
@@ -405,11 +516,12 @@ pub fn start_kafka(lib: &Path, instance: &KafkaInstance) -> Result<Service, Stri
                 )),
         )?;
     }
-    if proc::port_open(instance.port) {
-        return Err(format!(
-            "port {} is already in use; is another Kafka running?",
-            instance.port
-        ));
+    for port in [instance.port, instance.tls_port] {
+        if proc::port_open(port) {
+            return Err(format!(
+                "port {port} is already in use; is another Kafka running?"
+            ));
+        }
     }
     let server_log = instance.dir.join("logs/server.log");
     let _ = fs::remove_file(&server_log);
