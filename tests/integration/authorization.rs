@@ -240,6 +240,21 @@ fn operations() -> Vec<Operation> {
             expected: [OK, OK, OK, OK, OK, OK, OK, OK],
         },
         Operation {
+            name: "stream (published, private)",
+            document: "query($private: UUID!) { stream(id: $private) { name } }",
+            expected: [NOTFOUND, OK, OK, OK, OK, NOTFOUND, OK, NOTFOUND],
+        },
+        Operation {
+            name: "stream.cluster (published)",
+            document: "query($public: UUID!) { stream(id: $public) { name cluster { name } } }",
+            expected: [UNAUTH, OK, OK, OK, OK, FORBID, OK, FORBID],
+        },
+        Operation {
+            name: "stream.samples (published)",
+            document: "query($public: UUID!) { stream(id: $public) { samples(limit: 1) { offset } } }",
+            expected: [OK, OK, OK, OK, OK, OK, OK, OK],
+        },
+        Operation {
             name: "organizationStreams",
             document: "query($org: UUID!) { organizationStreams(organizationId: $org) { id } }",
             expected: [UNAUTH, OK, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
@@ -349,6 +364,73 @@ async fn every_operation_authorizes_every_caller() {
         request_id: None,
         client_addr: None,
     };
+    // Two published streams of org A, one public and one private, shared by the read-only rows.
+    let mut published = Vec::new();
+    for visibility in ["public", "private"] {
+        let stream = app
+            .catalog
+            .create_stream(
+                &owner,
+                w.org_a,
+                tributary_catalog::StreamInput {
+                    cluster_id: cluster,
+                    name: format!("Listed {visibility}"),
+                    slug: Some(unique("listed")),
+                    topic: format!("{}.listed", unique("authz")),
+                    details: tributary_catalog::StreamDetailsInput {
+                        summary: Some("A listed stream".into()),
+                        category: Some("finance".into()),
+                        visibility: Some(visibility.into()),
+                        ..Default::default()
+                    },
+                },
+            )
+            .await
+            .expect("stream");
+        app.catalog
+            .provision_topic(
+                &owner,
+                stream.id,
+                tributary_catalog::TopicProvision::Create {
+                    partitions: 1,
+                    retention_ms: 3_600_000,
+                    cleanup_policy: "delete".into(),
+                },
+            )
+            .await
+            .expect("topic");
+        app.catalog
+            .register_schema(
+                &owner,
+                stream.id,
+                false,
+                tributary_registry::SchemaInput {
+                    schema_type: tributary_registry::SchemaType::Json,
+                    schema: r#"{"type":"object"}"#.into(),
+                    references: Vec::new(),
+                },
+            )
+            .await
+            .expect("schema");
+        app.catalog
+            .create_plan(
+                &owner,
+                stream.id,
+                tributary_catalog::PlanInput {
+                    name: "Base".into(),
+                    pricing_model: "free".into(),
+                    currency: "usd".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("plan");
+        app.catalog
+            .publish_stream(&owner, stream.id)
+            .await
+            .expect("published");
+        published.push(stream.id);
+    }
     let mut failures = Vec::new();
     let mut cells = 0;
     // Operation-major, so `signOut` (last) ends each session only after everything else ran.
@@ -408,6 +490,8 @@ async fn every_operation_authorizes_every_caller() {
                 "cluster": cluster,
                 "spare": spare,
                 "stream": stream.id,
+                "public": published[0],
+                "private": published[1],
                 "plan": plan.id,
                 "topic": format!("{}.created", unique("authz")),
                 "target": target,
