@@ -343,6 +343,27 @@ fn operations() -> Vec<Operation> {
     ]
 }
 
+/// A free plan on the stream, made by its owner.
+async fn free_plan(
+    app: &TestApp,
+    owner: &tributary_identity::Actor,
+    stream: Uuid,
+) -> tributary_catalog::Plan {
+    app.catalog
+        .create_plan(
+            owner,
+            stream,
+            tributary_catalog::PlanInput {
+                name: "Base".into(),
+                pricing_model: "free".into(),
+                currency: "usd".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("plan")
+}
+
 fn outcome(response: &Value) -> String {
     match response["errors"][0]["extensions"]["code"].as_str() {
         Some(code) => code.to_owned(),
@@ -412,19 +433,7 @@ async fn every_operation_authorizes_every_caller() {
             )
             .await
             .expect("schema");
-        app.catalog
-            .create_plan(
-                &owner,
-                stream.id,
-                tributary_catalog::PlanInput {
-                    name: "Base".into(),
-                    pricing_model: "free".into(),
-                    currency: "usd".into(),
-                    ..Default::default()
-                },
-            )
-            .await
-            .expect("plan");
+        free_plan(&app, &owner, stream.id).await;
         app.catalog
             .publish_stream(&owner, stream.id)
             .await
@@ -463,20 +472,7 @@ async fn every_operation_authorizes_every_caller() {
                 )
                 .await
                 .expect("draft");
-            let plan = app
-                .catalog
-                .create_plan(
-                    &owner,
-                    stream.id,
-                    tributary_catalog::PlanInput {
-                        name: "Base".into(),
-                        pricing_model: "free".into(),
-                        currency: "usd".into(),
-                        ..Default::default()
-                    },
-                )
-                .await
-                .expect("plan");
+            let plan = free_plan(&app, &owner, stream.id).await;
             let spare: Uuid = sqlx::query_scalar(
                 "insert into clusters (name, bootstrap_servers, security_protocol) values ($1, '127.0.0.1:9', 'SASL_PLAINTEXT') returning id",
             )

@@ -44,6 +44,21 @@ async fn operator(app: &TestApp) -> String {
     app.token_for(user).await
 }
 
+/// A read-write API token of `org` (what a serializer or CI pipeline uses against the registry).
+async fn write_token(app: &TestApp, token: &str, org: Uuid) -> String {
+    let r = app
+        .graphql_as(
+            token,
+            "mutation($org: UUID!) { createApiToken(input: { organizationId: $org, name: \"ci\", scopes: [READ, WRITE] }) { secret } }",
+            json!({ "org": org }),
+        )
+        .await;
+    ok(&r)["createApiToken"]["secret"]
+        .as_str()
+        .expect("secret")
+        .to_owned()
+}
+
 const CREATE: &str = "mutation($input: CreateStreamInput!) { createStream(input: $input) { id slug status topic descriptionHtml tags category } }";
 
 async fn draft(
@@ -1169,17 +1184,7 @@ async fn versions_registered_through_the_registry_api_update_the_stream_and_noti
     let topic = format!("{}.rest", unique("it"));
     let stream = draft(&app, &token, org, cluster, &topic, json!({})).await;
     let id = stream["id"].as_str().expect("id").to_owned();
-    let r = app
-        .graphql_as(
-            &token,
-            "mutation($org: UUID!) { createApiToken(input: { organizationId: $org, name: \"ci\", scopes: [READ, WRITE] }) { secret } }",
-            json!({ "org": org }),
-        )
-        .await;
-    let secret = ok(&r)["createApiToken"]["secret"]
-        .as_str()
-        .expect("secret")
-        .to_owned();
+    let secret = write_token(&app, &token, org).await;
     // What a serializer with auto.register.schemas sends, with Confluent-style basic auth.
     let schema = r#"{"type":"object","properties":{"order_id":{"type":"string"},"shipping_zip":{"type":"string"}}}"#;
     let response = app
@@ -1740,17 +1745,7 @@ async fn a_published_streams_subjects_contract_and_cluster_are_guarded() {
     let topic = format!("{}.guarded", unique("it"));
     let subject = format!("{topic}-value");
     let id = published(&app, &token, org, cluster, &topic, json!({}), json!({})).await;
-    let r = app
-        .graphql_as(
-            &token,
-            "mutation($org: UUID!) { createApiToken(input: { organizationId: $org, name: \"ci\", scopes: [READ, WRITE] }) { secret } }",
-            json!({ "org": org }),
-        )
-        .await;
-    let secret = ok(&r)["createApiToken"]["secret"]
-        .as_str()
-        .expect("secret")
-        .to_owned();
+    let secret = write_token(&app, &token, org).await;
     let rest = |method: reqwest::Method, path: String, body: Option<Value>| {
         let request = app
             .http

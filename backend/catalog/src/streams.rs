@@ -457,6 +457,28 @@ impl Catalog {
         Ok(stream)
     }
 
+    /// Past the draft stage, changes subscribers rely on (visibility, contract) are for the
+    /// provider's owners and admins, not its developers.
+    async fn require_manager_once_listed(
+        &self,
+        conn: &mut PgConnection,
+        actor: &Actor,
+        stream: &Stream,
+    ) -> Result<(), CatalogError> {
+        if stream.status == "draft" {
+            return Ok(());
+        }
+        let role = self
+            .identity
+            .role_in(conn, actor, stream.provider_org_id)
+            .await?;
+        if can_manage(role) {
+            Ok(())
+        } else {
+            Err(CatalogError::Forbidden)
+        }
+    }
+
     /// The organizations the caller acts for (all memberships of a person; a token's own org).
     pub(crate) async fn viewer_orgs(
         &self,
@@ -702,14 +724,9 @@ impl Catalog {
             .as_deref()
             .map(clean_visibility)
             .transpose()?;
-        if visibility.is_some() && before.status != "draft" {
-            let role = self
-                .identity
-                .role_in(&mut tx, actor, before.provider_org_id)
+        if visibility.is_some() {
+            self.require_manager_once_listed(&mut tx, actor, &before)
                 .await?;
-            if !can_manage(role) {
-                return Err(CatalogError::Forbidden);
-            }
         }
         sqlx::query(
             "update streams set
@@ -759,15 +776,8 @@ impl Catalog {
         let before = self.stream_for_change(&mut tx, actor, id, can_edit).await?;
         // A listed stream's contract is a promise to its subscribers: changing it (a looser
         // compatibility, a dropped PII classification) is for the owners and admins who publish.
-        if before.status != "draft" {
-            let role = self
-                .identity
-                .role_in(&mut tx, actor, before.provider_org_id)
-                .await?;
-            if !can_manage(role) {
-                return Err(CatalogError::Forbidden);
-            }
-        }
+        self.require_manager_once_listed(&mut tx, actor, &before)
+            .await?;
         sqlx::query(
             "update streams set compatibility = $2, replay_window_hours = $3, freshness_slo_seconds = $4,
                     throughput_slo_per_sec = $5, field_classifications = $6, terms = $7, updated_at = now()

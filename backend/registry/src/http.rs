@@ -216,16 +216,17 @@ async fn writable(
     }
 }
 
-/// Refuses a change of level or a deletion on a subject that carries a published stream's
-/// schemas: its level follows the stream's contract and its versions are what subscribers
-/// read. The operator may still do both.
-async fn not_governed(
+/// A change of level or a deletion: the caller must be able to write the subject, and a
+/// subject that carries a published stream's schemas refuses both (its level follows the
+/// stream's contract and its versions are what subscribers read). The operator may still.
+async fn changeable(
     state: &RegistryState,
     conn: &mut PgConnection,
     caller: &Caller,
     subject: &str,
     change: &str,
 ) -> Result<(), HttpError> {
+    writable(conn, caller, subject).await?;
     if *caller == Caller::Operator {
         return Ok(());
     }
@@ -420,8 +421,7 @@ async fn delete_subject(
     if store::subject_info(&mut tx, &subject).await?.is_none() {
         return Err(RegistryError::SubjectNotFound(subject).into());
     }
-    writable(&mut tx, &caller, &subject).await?;
-    not_governed(&state, &mut tx, &caller, &subject, "deleting it").await?;
+    changeable(&state, &mut tx, &caller, &subject, "deleting it").await?;
     let deleted = store::delete_subject(&mut tx, &subject, flag(&params, "permanent")).await?;
     tx.commit().await?;
     ok(json!(deleted))
@@ -439,8 +439,7 @@ async fn delete_version(
     if store::subject_info(&mut tx, &subject).await?.is_none() {
         return Err(RegistryError::SubjectNotFound(subject).into());
     }
-    writable(&mut tx, &caller, &subject).await?;
-    not_governed(&state, &mut tx, &caller, &subject, "deleting a version").await?;
+    changeable(&state, &mut tx, &caller, &subject, "deleting a version").await?;
     let deleted =
         store::delete_version(&mut tx, &subject, selector, flag(&params, "permanent")).await?;
     tx.commit().await?;
@@ -617,8 +616,7 @@ async fn put_subject_config(
     let caller = caller(&state, &headers).await?;
     let level = level_from(&body)?;
     let mut tx = state.pool.begin().await?;
-    writable(&mut tx, &caller, &subject).await?;
-    not_governed(
+    changeable(
         &state,
         &mut tx,
         &caller,
@@ -641,8 +639,7 @@ async fn delete_subject_config(
     if store::subject_info(&mut tx, &subject).await?.is_none() {
         return Err(RegistryError::SubjectNotFound(subject).into());
     }
-    writable(&mut tx, &caller, &subject).await?;
-    not_governed(
+    changeable(
         &state,
         &mut tx,
         &caller,
