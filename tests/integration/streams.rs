@@ -1023,6 +1023,20 @@ async fn samples_are_decoded_with_the_registry_and_pii_is_redacted() {
     }
     // Viewers share one read of the topic for a moment: after a fresh read (the cache has
     // expired), a message produced meanwhile is not shown to a viewer asking within the TTL...
+    let send_json = |payload: &'static str| {
+        let (producer, topic) = (&producer, topic.clone());
+        async move {
+            producer
+                .send(
+                    rdkafka::producer::FutureRecord::<str, str>::to(&topic)
+                        .key("k")
+                        .payload(payload),
+                    Duration::from_secs(10),
+                )
+                .await
+                .expect("delivered");
+        }
+    };
     let query = "query($id: UUID!) { stream(id: $id) { samples(limit: 5) { value } } }";
     tokio::time::sleep(tributary_catalog::SAMPLE_TTL).await;
     let fresh_started = std::time::Instant::now();
@@ -1032,15 +1046,7 @@ async fn samples_are_decoded_with_the_registry_and_pii_is_redacted() {
         Some(3),
         "{fresh}"
     );
-    producer
-        .send(
-            rdkafka::producer::FutureRecord::<str, str>::to(&topic)
-                .key("k")
-                .payload("{\"shared\": true}"),
-            Duration::from_secs(10),
-        )
-        .await
-        .expect("delivered");
+    send_json("{\"shared\": true}").await;
     let shared = app.graphql(query, json!({ "id": id })).await;
     // (The read finished after `fresh_started`; when this answer came within the TTL of that,
     // it can only have been the shared read. A machine too slow for the window proves nothing.)
@@ -1053,15 +1059,7 @@ async fn samples_are_decoded_with_the_registry_and_pii_is_redacted() {
         eprintln!("samples: the machine was too slow to check sharing within the TTL");
     }
     // ...and new messages show once it expires.
-    producer
-        .send(
-            rdkafka::producer::FutureRecord::<str, str>::to(&topic)
-                .key("k")
-                .payload("{\"plain\": true}"),
-            Duration::from_secs(10),
-        )
-        .await
-        .expect("delivered");
+    send_json("{\"plain\": true}").await;
     let started = std::time::Instant::now();
     loop {
         let r = app
