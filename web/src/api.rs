@@ -1889,6 +1889,42 @@ pub fn time_ago(seconds: i64) -> String {
 mod cluster_wire {
     use serde::Deserialize;
 
+    /// A form field as `ClusterInput` takes it: trimmed, or left out when empty.
+    pub fn non_empty(s: String) -> Option<String> {
+        let trimmed = s.trim();
+        (!trimmed.is_empty()).then(|| trimmed.to_owned())
+    }
+
+    /// The `ClusterInput` the register and edit forms send. Secrets are sent as typed, and left
+    /// out when empty (on an edit that keeps the stored ones); `ca_pem` as the caller decided.
+    #[allow(clippy::too_many_arguments)]
+    pub fn input(
+        name: String,
+        region: String,
+        bootstrap_servers: String,
+        security_protocol: String,
+        sasl_username: String,
+        sasl_password: String,
+        ca_pem: Option<String>,
+        schema_registry_url: String,
+        schema_registry_username: String,
+        schema_registry_password: String,
+    ) -> serde_json::Value {
+        let secret = |s: String| (!s.is_empty()).then_some(s);
+        serde_json::json!({
+            "name": name,
+            "region": region,
+            "bootstrapServers": bootstrap_servers,
+            "securityProtocol": security_protocol,
+            "saslUsername": sasl_username,
+            "saslPassword": secret(sasl_password),
+            "caPem": ca_pem,
+            "schemaRegistryUrl": non_empty(schema_registry_url),
+            "schemaRegistryUsername": non_empty(schema_registry_username),
+            "schemaRegistryPassword": secret(schema_registry_password),
+        })
+    }
+
     pub const CLUSTER_FIELDS: &str = "id name region bootstrapServers securityProtocol saslUsername hasCaBundle schemaRegistryUrl schemaRegistryUsername health { status message checkedAt latencyMs brokerCount }";
 
     #[derive(Deserialize)]
@@ -2036,25 +2072,22 @@ pub async fn register_cluster(
     struct Named {
         name: String,
     }
-    let non_empty = |s: String| {
-        let trimmed = s.trim();
-        (!trimmed.is_empty()).then(|| trimmed.to_owned())
-    };
-    let ca_pem = non_empty(ca_pem).filter(|_| security_protocol == "SASL_SSL");
+    let ca_pem = cluster_wire::non_empty(ca_pem).filter(|_| security_protocol == "SASL_SSL");
+    let input = cluster_wire::input(
+        name,
+        region,
+        bootstrap_servers,
+        security_protocol,
+        sasl_username,
+        sasl_password,
+        ca_pem,
+        schema_registry_url,
+        schema_registry_username,
+        schema_registry_password,
+    );
     let result: Result<Data, FormError> = server::execute(
         "mutation($input: ClusterInput!) { registerCluster(input: $input) { name } }",
-        serde_json::json!({ "input": {
-            "name": name,
-            "region": region,
-            "bootstrapServers": bootstrap_servers,
-            "securityProtocol": security_protocol,
-            "saslUsername": sasl_username,
-            "saslPassword": sasl_password,
-            "caPem": ca_pem,
-            "schemaRegistryUrl": non_empty(schema_registry_url),
-            "schemaRegistryUsername": non_empty(schema_registry_username),
-            "schemaRegistryPassword": (!schema_registry_password.is_empty()).then_some(schema_registry_password),
-        } }),
+        serde_json::json!({ "input": input }),
     )
     .await;
     Ok(result.map(|d| d.register_cluster.name))
@@ -2079,28 +2112,25 @@ pub async fn update_cluster(
     schema_registry_username: String,
     schema_registry_password: String,
 ) -> Result<FormResult<()>, ServerFnError> {
-    let non_empty = |s: String| {
-        let trimmed = s.trim();
-        (!trimmed.is_empty()).then(|| trimmed.to_owned())
-    };
-    let ca_pem = match (remove_ca_bundle, non_empty(ca_pem)) {
+    let ca_pem = match (remove_ca_bundle, cluster_wire::non_empty(ca_pem)) {
         (Some(_), _) => Some(String::new()),
         (None, pasted) => pasted,
     };
+    let input = cluster_wire::input(
+        name,
+        region,
+        bootstrap_servers,
+        security_protocol,
+        sasl_username,
+        sasl_password,
+        ca_pem,
+        schema_registry_url,
+        schema_registry_username,
+        schema_registry_password,
+    );
     let result = server::mutate(
         "mutation($id: UUID!, $input: ClusterInput!) { updateCluster(id: $id, input: $input) { id } }",
-        serde_json::json!({ "id": cluster_id, "input": {
-            "name": name,
-            "region": region,
-            "bootstrapServers": bootstrap_servers,
-            "securityProtocol": security_protocol,
-            "saslUsername": sasl_username,
-            "saslPassword": (!sasl_password.is_empty()).then_some(sasl_password),
-            "caPem": ca_pem,
-            "schemaRegistryUrl": non_empty(schema_registry_url),
-            "schemaRegistryUsername": non_empty(schema_registry_username),
-            "schemaRegistryPassword": (!schema_registry_password.is_empty()).then_some(schema_registry_password),
-        } }),
+        serde_json::json!({ "id": cluster_id, "input": input }),
     )
     .await;
     if result.is_ok() {
