@@ -100,9 +100,10 @@ impl ApiRegistryAuth {
             .map_err(failure)?;
         // Operator staff who may change things act as the operator; operator viewers and billing
         // members do not get write access to every subject.
-        if memberships.iter().any(|(org, role)| {
-            org.is_operator && matches!(role, Role::Owner | Role::Admin | Role::Developer)
-        }) {
+        if memberships
+            .iter()
+            .any(|(org, role)| org.is_operator && role.can_operate())
+        {
             return Ok(Caller::Operator);
         }
         let chosen = match headers.get(ORG_HEADER).and_then(|v| v.to_str().ok()) {

@@ -490,15 +490,16 @@ impl Catalog {
         };
         match &actor.principal {
             Principal::User { id, .. } => {
-                let rows: Vec<(Uuid, bool)> = sqlx::query_as(
-                    "select o.id, o.is_operator and m.role in ('owner', 'admin', 'developer')
-                       from memberships m join organizations o on o.id = m.org_id where m.user_id = $1",
+                let rows: Vec<(Uuid, bool, String)> = sqlx::query_as(
+                    "select o.id, o.is_operator, m.role from memberships m join organizations o on o.id = m.org_id where m.user_id = $1",
                 )
                 .bind(id)
                 .fetch_all(conn)
                 .await?;
-                let operator = rows.iter().any(|(_, op)| *op);
-                Ok((rows.into_iter().map(|(id, _)| id).collect(), operator))
+                let operator = rows.iter().any(|(_, is_operator, role)| {
+                    *is_operator && role.parse::<Role>().is_ok_and(Role::can_operate)
+                });
+                Ok((rows.into_iter().map(|(id, ..)| id).collect(), operator))
             }
             Principal::ApiToken { org_id, .. } => Ok((vec![*org_id], false)),
         }

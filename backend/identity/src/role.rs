@@ -44,6 +44,12 @@ impl Role {
         matches!(self, Self::Owner | Self::Admin | Self::Developer)
     }
 
+    /// In the operator organization: operates the platform (clusters, every draft, the
+    /// registry's operator rights). Its viewers and billing members do not.
+    pub fn can_operate(self) -> bool {
+        matches!(self, Self::Owner | Self::Admin | Self::Developer)
+    }
+
     /// The organization's audit log.
     pub fn can_read_audit_log(self) -> bool {
         matches!(self, Self::Owner | Self::Admin)

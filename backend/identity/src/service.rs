@@ -272,20 +272,22 @@ impl Identity {
         }
     }
 
-    /// Whether the caller operates the platform: an owner, admin or developer of the operator
-    /// organization (its viewers and billing members only see what any member of an org sees).
+    /// Whether the caller operates the platform: a member of the operator organization whose
+    /// role [`Role::can_operate`].
     pub async fn is_operator(&self, actor: &Actor) -> Result<bool, IdentityError> {
         let Some(user) = actor.user_id() else {
             return Ok(false);
         };
-        Ok(sqlx::query_scalar(
-            "select exists(select 1 from memberships m join organizations o on o.id = m.org_id
-                            where m.user_id = $1 and o.is_operator
-                              and m.role in ('owner', 'admin', 'developer'))",
+        let roles: Vec<String> = sqlx::query_scalar(
+            "select m.role from memberships m join organizations o on o.id = m.org_id
+              where m.user_id = $1 and o.is_operator",
         )
         .bind(user)
-        .fetch_one(&self.pool)
-        .await?)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(roles
+            .iter()
+            .any(|r| r.parse::<Role>().is_ok_and(Role::can_operate)))
     }
 
     async fn require(
