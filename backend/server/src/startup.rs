@@ -216,6 +216,7 @@ pub async fn serve(config: &Config) -> Result<(), StartupError> {
     ));
     let schema_watch = tokio::spawn(crate::schema_watch::run(
         catalog,
+        pool.clone(),
         config.external_schema_interval,
         token.clone(),
     ));
