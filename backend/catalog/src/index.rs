@@ -165,9 +165,9 @@ impl Interner {
     }
 }
 
-/// Values shown per facet (tags: [`TAG_VALUES`]), most frequent first.
-pub(crate) const FACET_VALUES: usize = 50;
-pub(crate) const TAG_VALUES: usize = 30;
+/// Values shown per facet (tags: [`TAG_VALUES`]), most frequent first (ties by value).
+const FACET_VALUES: usize = 50;
+const TAG_VALUES: usize = 30;
 
 // Bits of `Facts::flags`: the pricing models, then liveness and visibility.
 const FREE: u8 = 1;
@@ -980,14 +980,24 @@ impl Index {
                 .map(|combination| i64::from(counts.pricing[usize::from(combination)]))
                 .sum()
         };
-        for (facet, value, n) in [
-            ("pricingModel", "free", with(FREE)),
-            ("pricingModel", "flat", with(FLAT)),
-            ("pricingModel", "usage", with(USAGE)),
-            ("price", "free", with(FREE)),
-            ("price", "paid", with(FLAT | USAGE)),
+        for (facet, options) in [
+            (
+                "pricingModel",
+                vec![
+                    ("free", with(FREE)),
+                    ("flat", with(FLAT)),
+                    ("usage", with(USAGE)),
+                ],
+            ),
+            (
+                "price",
+                vec![("free", with(FREE)), ("paid", with(FLAT | USAGE))],
+            ),
         ] {
-            if n > 0 {
+            let mut ranked: Vec<(&str, i64)> =
+                options.into_iter().filter(|(_, n)| *n > 0).collect();
+            ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+            for (value, n) in ranked {
                 out.push((facet, value.to_owned(), value.to_owned(), n));
             }
         }
@@ -1497,6 +1507,17 @@ mod tests {
                     .find(|f| f.0 == "price" && f.1 == "paid")
                     .map_or(0, |f| f.3);
                 assert_eq!(got_paid, paid, "{context}");
+                // Each facet lists its values most frequent first, ties by value (the API shows
+                // them in this order).
+                for pair in got.facets.windows(2) {
+                    let (a, b) = (&pair[0], &pair[1]);
+                    if a.0 == b.0 {
+                        assert!(
+                            a.3 > b.3 || (a.3 == b.3 && a.1 < b.1),
+                            "{context}: {a:?} before {b:?}"
+                        );
+                    }
+                }
             }
         }
     }

@@ -502,19 +502,13 @@ impl Catalog {
                 count,
             });
         }
+        // The index already ranked each facet's values (most frequent first, ties by value) and
+        // kept its top ones.
         let facets = facets
             .into_iter()
-            .map(|(name, mut values)| {
-                values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-                values.truncate(if name == "tag" {
-                    crate::index::TAG_VALUES
-                } else {
-                    crate::index::FACET_VALUES
-                });
-                Facet {
-                    name: name.to_owned(),
-                    values,
-                }
+            .map(|(name, values)| Facet {
+                name: name.to_owned(),
+                values,
             })
             .collect();
         Ok(SearchPage {
