@@ -2,6 +2,7 @@
 
 mod authorization;
 mod binary;
+mod bounded_work;
 mod graphql;
 mod health;
 mod identity;

@@ -8,7 +8,7 @@ use apache_avro::{
 };
 use serde_json::Value;
 
-use crate::{RegistryError, ResolvedReference};
+use crate::{RegistryError, ResolvedReference, schema::MAX_FIELD_NAMES};
 
 const PRIMITIVES: [&str; 8] = [
     "null", "boolean", "int", "long", "float", "double", "bytes", "string",
@@ -224,6 +224,10 @@ fn walk(
                 return;
             }
             for field in &record.fields {
+                // A named type reused along many paths has exponentially many paths.
+                if out.len() >= MAX_FIELD_NAMES {
+                    break;
+                }
                 let path = if prefix.is_empty() {
                     field.name.clone()
                 } else {
@@ -258,7 +262,7 @@ pub(crate) fn decode(schema: &Schema, mut payload: &[u8]) -> Result<Value, Regis
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::schema::{Level, Parsed, check_level};
+    use crate::schema::{Level, Parsed, test_support::check_level};
 
     fn p(text: &str) -> Parsed {
         Parsed::Avro(parse(text, &[]).unwrap())
@@ -347,5 +351,25 @@ mod tests {
     fn invalid_avro_is_refused() {
         assert!(parse(r#"{"type":"record","name":"R"}"#, &[]).is_err());
         assert!(parse("not json", &[]).is_err());
+    }
+
+    #[test]
+    fn field_names_of_a_named_type_reused_along_many_paths_are_capped() {
+        // R1 {a: R2, b: R2}, R2 {a: R3, b: R3}, … R40 {s: string}: 2^40 paths.
+        let mut inner = serde_json::json!({"type": "record", "name": "R40",
+            "fields": [{"name": "s", "type": "string"}]});
+        for i in (1..40).rev() {
+            let next = format!("R{}", i + 1);
+            inner = serde_json::json!({"type": "record", "name": format!("R{i}"), "fields": [
+                {"name": "a", "type": inner}, {"name": "b", "type": next}]});
+        }
+        let schema = parse(&inner.to_string(), &[]).unwrap();
+        let names = field_names(&schema);
+        assert!(
+            names.len() <= crate::schema::MAX_FIELD_NAMES + 2,
+            "{}",
+            names.len()
+        );
+        assert!(names.contains(&"a.a.a".to_owned()));
     }
 }

@@ -92,7 +92,7 @@ impl From<RegistryError> for HttpError {
             E::SubjectNotSoftDeleted(_) => (StatusCode::NOT_FOUND, 40405),
             E::VersionNotSoftDeleted { .. } => (StatusCode::NOT_FOUND, 40407),
             E::SubjectLevelNotConfigured(_) => (StatusCode::NOT_FOUND, 40408),
-            E::InvalidSchema(_) | E::ReferenceNotFound(_) | E::Decode(_) => {
+            E::InvalidSchema(_) | E::TooComplex(_) | E::ReferenceNotFound(_) | E::Decode(_) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, 42201)
             }
             E::InvalidVersion(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42202),
@@ -103,6 +103,7 @@ impl From<RegistryError> for HttpError {
             E::Conflict(_) => (StatusCode::CONFLICT, 40901),
             E::Forbidden => (StatusCode::FORBIDDEN, 40301),
             E::Remote(_) => (StatusCode::BAD_GATEWAY, 50003),
+            E::Overloaded(_) => (StatusCode::SERVICE_UNAVAILABLE, 50002),
             E::Database(cause) => {
                 tracing::error!(error = %cause, "schema registry store error");
                 return Self {
@@ -372,7 +373,7 @@ async fn register(
         .await
         .ok()
         .map(|v| v.version);
-    let registered = store::register(&mut tx, &subject, input).await?;
+    let registered = store::register(&mut tx, &subject, input, &caller).await?;
     if before.is_none_or(|b| b < registered.version) {
         state
             .hooks
@@ -406,7 +407,7 @@ async fn lookup(
     let input = schema_input(&body)?;
     let mut conn = state.pool.acquire().await?;
     readable(&mut conn, &caller, &subject).await?;
-    let v = store::lookup(&mut conn, &subject, input).await?;
+    let v = store::lookup(&mut conn, &subject, input, &caller).await?;
     ok(version_json(&v))
 }
 
@@ -666,7 +667,7 @@ async fn compatibility(
     let input = schema_input(&body)?;
     let mut conn = state.pool.acquire().await?;
     readable(&mut conn, &caller, &subject).await?;
-    let report = store::check_compatibility(&mut conn, &subject, input, selector).await?;
+    let report = store::check_compatibility(&mut conn, &subject, input, selector, &caller).await?;
     if flag(&params, "verbose") {
         ok(json!({ "is_compatible": report.is_compatible, "messages": report.messages }))
     } else {

@@ -7,6 +7,7 @@
 
 mod access;
 mod avro;
+pub mod budget;
 mod error;
 mod http;
 mod json_schema;
@@ -22,13 +23,13 @@ pub use http::router;
 pub use remote::{RemoteRegistry, http_client, install_crypto_provider};
 pub use schema::{
     CompatibilityReport, Level, MAX_SCHEMA_BYTES, Reference, ResolvedReference, SchemaInput,
-    SchemaType, check_pair, field_names, pretty,
+    SchemaType, field_names, pretty,
 };
 pub use store::{
-    Registered, SchemaRecord, SubjectInfo, SubjectVersion, VersionSelector, check_compatibility,
-    claim_subject, clear_subject_compatibility, delete_subject, delete_version,
-    global_compatibility, latest, lookup, register, resolve_references, schema_by_id,
-    schema_usages, set_global_compatibility, set_public_read, set_subject_compatibility,
-    subject_compatibility, subject_info, subjects, version, versions,
+    MAX_REFERENCE_BYTES, MAX_REFERENCES, Registered, SchemaRecord, SubjectInfo, SubjectVersion,
+    VersionSelector, check_compatibility, claim_subject, clear_subject_compatibility,
+    delete_subject, delete_version, global_compatibility, latest, lookup, register,
+    resolve_references, schema_by_id, schema_usages, set_global_compatibility, set_public_read,
+    set_subject_compatibility, subject_compatibility, subject_info, subjects, version, versions,
 };
 pub use wire::decode_message;

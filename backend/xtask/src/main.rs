@@ -773,6 +773,10 @@ fn bench(ctx: &Ctx) -> Result<(), String> {
             "catalog search, 100 000 streams (release build)",
             "catalog_search",
         ),
+        (
+            "schema checks built to explode vs their baseline (release build)",
+            "schema_checks",
+        ),
     ] {
         result = ui::step(title, || {
             drop_test_databases(&pg.url)?;
