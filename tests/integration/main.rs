@@ -11,5 +11,6 @@ mod mail;
 mod migrations;
 mod portal;
 mod registry;
+mod registry_conformance;
 mod streams;
 mod subscriptions;

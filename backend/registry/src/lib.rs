@@ -19,7 +19,7 @@ mod wire;
 
 pub use access::{AuthFailure, Caller, NoHooks, RegistryAuth, RegistryHooks};
 pub use error::RegistryError;
-pub use http::router;
+pub use http::{root, router};
 pub use remote::{RemoteRegistry, http_client, install_crypto_provider};
 pub use schema::{
     CompatibilityReport, Level, MAX_SCHEMA_BYTES, Reference, ResolvedReference, SchemaInput,

@@ -240,6 +240,16 @@ async fn normalized(
     budget::run(move |budget| schema::normalize(&input, &refs, budget)).await
 }
 
+/// Parses and normalizes a schema as a client sent it (references resolved as `reader`):
+/// `InvalidSchema`, `ReferenceNotFound` or `TooComplex` when it is not a schema.
+pub async fn validate(
+    conn: &mut PgConnection,
+    input: &SchemaInput,
+    reader: &Caller,
+) -> Result<(), RegistryError> {
+    normalized(conn, input, reader).await.map(|_| ())
+}
+
 /// The problems of `new` against the subject's earlier live versions under `level` (the
 /// newest only, unless the level is transitive), computed off the async workers. Answers
 /// `new` back for further use.
