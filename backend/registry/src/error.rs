@@ -14,6 +14,10 @@ pub enum RegistryError {
     #[error("Subject '{0}' was not deleted first before being permanently deleted")]
     SubjectNotSoftDeleted(String),
     #[error(
+        "Subject '{subject}' Version {version} was soft deleted. Set permanent=true to delete permanently"
+    )]
+    VersionSoftDeleted { subject: String, version: i32 },
+    #[error(
         "Subject '{subject}' Version {version} was not deleted first before being permanently deleted"
     )]
     VersionNotSoftDeleted { subject: String, version: i32 },

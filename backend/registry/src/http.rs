@@ -55,6 +55,10 @@ where
             "/subjects/{subject}/versions/{version}/schema",
             get(get_version_schema),
         )
+        .route(
+            "/subjects/{subject}/versions/{version}/referencedby",
+            get(referenced_by),
+        )
         .route("/schemas/types", get(schema_types))
         .route("/schemas/ids/{id}", get(schema_by_id))
         .route("/schemas/ids/{id}/schema", get(raw_schema_by_id))
@@ -71,6 +75,11 @@ where
             "/compatibility/subjects/{subject}/versions/{version}",
             post(compatibility),
         )
+        .route(
+            "/compatibility/subjects/{subject}/versions",
+            post(compatibility_as_registration),
+        )
+        .layer(axum::middleware::from_fn(negotiate))
         .with_state(RegistryState { pool, auth, hooks })
 }
 
@@ -97,6 +106,7 @@ impl From<RegistryError> for HttpError {
             E::SchemaNotFound(_) => (StatusCode::NOT_FOUND, 40403),
             E::SubjectSoftDeleted(_) => (StatusCode::NOT_FOUND, 40404),
             E::SubjectNotSoftDeleted(_) => (StatusCode::NOT_FOUND, 40405),
+            E::VersionSoftDeleted { .. } => (StatusCode::NOT_FOUND, 40406),
             E::VersionNotSoftDeleted { .. } => (StatusCode::NOT_FOUND, 40407),
             E::SubjectLevelNotConfigured(_) => (StatusCode::NOT_FOUND, 40408),
             E::InvalidSchema(_) | E::TooComplex(_) | E::ReferenceNotFound(_) | E::Decode(_) => {
@@ -168,6 +178,77 @@ impl IntoResponse for HttpError {
         }
         response
     }
+}
+
+/// The media types a response may have, the first being the default.
+const MEDIA_TYPES: [&str; 3] = [
+    CONTENT_TYPE_V1,
+    "application/vnd.schemaregistry+json",
+    "application/json",
+];
+
+/// The response's media type for an `Accept` header: the first listed type we serve (a
+/// wildcard means the default); `None` when it lists none of them.
+fn acceptable(accept: Option<&str>) -> Option<&'static str> {
+    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
+        return Some(CONTENT_TYPE_V1);
+    };
+    accept.split(',').find_map(|item| {
+        let media = item.split(';').next().unwrap_or_default().trim();
+        if media == "*/*" || media == "application/*" {
+            return Some(CONTENT_TYPE_V1);
+        }
+        MEDIA_TYPES
+            .into_iter()
+            .find(|t| t.eq_ignore_ascii_case(media))
+    })
+}
+
+/// Content negotiation as Confluent's registry does it: the response's type follows `Accept`
+/// (406 when it names none we serve), and a request body must be JSON of one of those types
+/// (415 otherwise; a body without a type is read as JSON).
+async fn negotiate(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    // Read before the await: a borrow of the request held across it is not `Send`.
+    let (accept, content_type) = {
+        let header = |name| {
+            request
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap_or("\u{0}").to_owned())
+        };
+        (header(axum::http::header::ACCEPT), header(CONTENT_TYPE))
+    };
+    let Some(media) = acceptable(accept.as_deref()) else {
+        return HttpError {
+            status: StatusCode::NOT_ACCEPTABLE,
+            code: 406,
+            message: "HTTP 406 Not Acceptable".into(),
+        }
+        .into_response();
+    };
+    if let Some(content_type) = content_type {
+        let media = content_type.split(';').next().unwrap_or_default().trim();
+        if !MEDIA_TYPES.iter().any(|t| t.eq_ignore_ascii_case(media)) {
+            return HttpError {
+                status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                code: 415,
+                message: "HTTP 415 Unsupported Media Type".into(),
+            }
+            .into_response();
+        }
+    }
+    let mut response = next.run(request).await;
+    if media != CONTENT_TYPE_V1
+        && response
+            .headers()
+            .get(CONTENT_TYPE)
+            .is_some_and(|v| v == CONTENT_TYPE_V1)
+    {
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(media));
+    }
+    response
 }
 
 fn reply(status: StatusCode, body: &Value) -> Response {
@@ -335,13 +416,36 @@ async fn get_version(
     State(state): State<RegistryState>,
     headers: HeaderMap,
     Path((subject, version)): Path<(String, String)>,
+    Query(params): Params,
+) -> Result<Response, HttpError> {
+    let caller = caller(&state, &headers).await?;
+    let selector: VersionSelector = version.parse()?;
+    let mut conn = state.pool.acquire().await?;
+    readable(&mut conn, &caller, &subject).await?;
+    let v = store::version_of(&mut conn, &subject, selector, flag(&params, "deleted")).await?;
+    ok(version_json(&v))
+}
+
+/// `GET /subjects/{s}/versions/{v}/referencedby`: ids of the live schemas that reference this
+/// version (those the caller may read).
+async fn referenced_by(
+    State(state): State<RegistryState>,
+    headers: HeaderMap,
+    Path((subject, version)): Path<(String, String)>,
 ) -> Result<Response, HttpError> {
     let caller = caller(&state, &headers).await?;
     let selector: VersionSelector = version.parse()?;
     let mut conn = state.pool.acquire().await?;
     readable(&mut conn, &caller, &subject).await?;
     let v = store::version(&mut conn, &subject, selector).await?;
-    ok(version_json(&v))
+    let mut ids: Vec<i32> = store::referenced_by(&mut conn, &subject, v.version)
+        .await?
+        .into_iter()
+        .filter(|(_, using)| caller.can_read(using))
+        .map(|(id, _)| id)
+        .collect();
+    ids.dedup();
+    ok(json!(ids))
 }
 
 async fn get_version_schema(
@@ -408,13 +512,15 @@ async fn lookup(
     State(state): State<RegistryState>,
     headers: HeaderMap,
     Path(subject): Path<String>,
+    Query(params): Params,
     body: Bytes,
 ) -> Result<Response, HttpError> {
     let caller = caller(&state, &headers).await?;
     let input = schema_input(&body)?;
     let mut conn = state.pool.acquire().await?;
     readable(&mut conn, &caller, &subject).await?;
-    let v = store::lookup(&mut conn, &subject, input, &caller).await?;
+    let deleted = flag(&params, "deleted");
+    let v = store::lookup(&mut conn, &subject, input, &caller, deleted).await?;
     ok(version_json(&v))
 }
 
@@ -668,6 +774,25 @@ async fn delete_subject_config(
 }
 
 // ------------------------------------------------------------------------- compatibility
+
+/// `POST /compatibility/subjects/{s}/versions`: the check registration makes (the latest
+/// version, or every live version under a transitive level).
+async fn compatibility_as_registration(
+    state: State<RegistryState>,
+    headers: HeaderMap,
+    Path(subject): Path<String>,
+    params: Params,
+    body: Bytes,
+) -> Result<Response, HttpError> {
+    compatibility(
+        state,
+        headers,
+        Path((subject, "latest".to_owned())),
+        params,
+        body,
+    )
+    .await
+}
 
 async fn compatibility(
     State(state): State<RegistryState>,

@@ -30,6 +30,7 @@ pub use store::{
     VersionSelector, check_compatibility, claim_subject, clear_subject_compatibility,
     delete_subject, delete_version, global_compatibility, latest, lookup, register,
     resolve_references, schema_by_id, schema_usages, set_global_compatibility, set_public_read,
-    set_subject_compatibility, subject_compatibility, subject_info, subjects, version, versions,
+    set_subject_compatibility, subject_compatibility, subject_info, subjects, validate, version,
+    version_of, versions,
 };
 pub use wire::decode_message;

@@ -218,11 +218,21 @@ async fn live_versions(
     conn: &mut PgConnection,
     subject: &str,
 ) -> Result<Vec<SubjectVersion>, RegistryError> {
+    subject_versions(conn, subject, false).await
+}
+
+/// Versions of a subject, newest first: live ones, or soft-deleted ones too.
+async fn subject_versions(
+    conn: &mut PgConnection,
+    subject: &str,
+    include_deleted: bool,
+) -> Result<Vec<SubjectVersion>, RegistryError> {
     let rows: Vec<VersionRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {VERSION_COLUMNS} from registry_versions v join registry_schemas s on s.id = v.schema_id
-          where v.subject = $1 and not v.deleted order by v.version desc"
+          where v.subject = $1 and ($2 or not v.deleted) order by v.version desc"
     )))
     .bind(subject)
+    .bind(include_deleted)
     .fetch_all(&mut *conn)
     .await?;
     rows.into_iter().map(version_from_row).collect()
@@ -393,25 +403,28 @@ pub async fn check_compatibility(
 }
 
 /// Is this schema live under `subject`? Its version if so.
+/// Soft-deleted versions (also of a soft-deleted subject) are found with `include_deleted`.
 pub async fn lookup(
     conn: &mut PgConnection,
     subject: &str,
     input: SchemaInput,
     reader: &Caller,
+    include_deleted: bool,
 ) -> Result<SubjectVersion, RegistryError> {
     let normalized = normalized(conn, &input, reader).await?;
-    let live = live_versions(conn, subject).await?;
+    let live = subject_versions(conn, subject, include_deleted).await?;
     if live.is_empty() {
         return Err(RegistryError::SubjectNotFound(subject.to_owned()));
     }
     let found: Option<i32> = sqlx::query_scalar(
         "select v.version from registry_versions v join registry_schemas s on s.id = v.schema_id
-          where v.subject = $1 and not v.deleted and s.schema_type = $2 and s.fingerprint = $3
+          where v.subject = $1 and ($4 or not v.deleted) and s.schema_type = $2 and s.fingerprint = $3
           order by v.version limit 1",
     )
     .bind(subject)
     .bind(input.schema_type.as_str())
     .bind(&normalized.fingerprint)
+    .bind(include_deleted)
     .fetch_optional(&mut *conn)
     .await?;
     let version_number = found
@@ -602,7 +615,17 @@ pub async fn version(
     subject: &str,
     selector: VersionSelector,
 ) -> Result<SubjectVersion, RegistryError> {
-    let live = live_versions(conn, subject).await?;
+    version_of(conn, subject, selector, false).await
+}
+
+/// One version, soft-deleted ones included when `include_deleted` (`?deleted=true`).
+pub async fn version_of(
+    conn: &mut PgConnection,
+    subject: &str,
+    selector: VersionSelector,
+    include_deleted: bool,
+) -> Result<SubjectVersion, RegistryError> {
+    let live = subject_versions(conn, subject, include_deleted).await?;
     if live.is_empty() {
         return Err(RegistryError::SubjectNotFound(subject.to_owned()));
     }
@@ -651,6 +674,39 @@ pub async fn schema_usages(
     .bind(include_deleted)
     .fetch_all(&mut *conn)
     .await?)
+}
+
+/// Ids of the live schemas that reference `subject` at `version`, with the subjects using each
+/// (so the caller can be shown only what it may read), by id.
+pub async fn referenced_by(
+    conn: &mut PgConnection,
+    subject: &str,
+    version: i32,
+) -> Result<Vec<(i32, SubjectInfo)>, RegistryError> {
+    let rows: Vec<(i32, String, Option<Uuid>, bool)> = sqlx::query_as(
+        "select distinct s.id, r.name, r.owner_org_id, r.public_read
+           from registry_schemas s
+           join registry_versions v on v.schema_id = s.id
+           join registry_subjects r on r.name = v.subject
+          where not v.deleted and s.schema_references @> $1
+          order by s.id",
+    )
+    .bind(serde_json::json!([{ "subject": subject, "version": version }]))
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, owner_org_id, public_read)| {
+            (
+                id,
+                SubjectInfo {
+                    name,
+                    owner_org_id,
+                    public_read,
+                },
+            )
+        })
+        .collect())
 }
 
 /// Fails when a live schema of the same owner references `subject` (at `version`, or any
@@ -768,7 +824,10 @@ pub async fn delete_version(
         return Ok(number);
     }
     if deleted {
-        return Err(RegistryError::VersionNotFound(number.to_string()));
+        return Err(RegistryError::VersionSoftDeleted {
+            subject: subject.to_owned(),
+            version: number,
+        });
     }
     refuse_if_referenced(conn, subject, Some(number)).await?;
     sqlx::query("update registry_versions set deleted = true where subject = $1 and version = $2")
