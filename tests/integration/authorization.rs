@@ -169,7 +169,9 @@ fn operations() -> Vec<Operation> {
             // The mailed token is the only credential: without a valid one, nobody gets through.
             name: "resetPassword",
             document: "mutation { resetPassword(token: \"forged\", password: \"a long enough passphrase\") }",
-            expected: [UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH],
+            expected: [
+                UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH,
+            ],
         },
         Operation {
             name: "changeMemberRole",

@@ -19,12 +19,9 @@ fn field(response: &Value) -> &str {
 const SIGN_UP: &str = "mutation($input: SignUpInput!) { signUp(input: $input) { message } }";
 const SIGN_IN: &str = "mutation($email: String!, $password: String!) {
   signIn(email: $email, password: $password) { accessToken refreshToken accessTokenExpiresAt userId } }";
-const VERIFY: &str =
-    "mutation($t: String!, $p: String!) { verifyEmail(token: $t, password: $p) }";
-const REQUEST_RESET: &str =
-    "mutation($e: String!) { requestPasswordReset(email: $e) { message } }";
-const RESET: &str =
-    "mutation($t: String!, $p: String!) { resetPassword(token: $t, password: $p) }";
+const VERIFY: &str = "mutation($t: String!, $p: String!) { verifyEmail(token: $t, password: $p) }";
+const REQUEST_RESET: &str = "mutation($e: String!) { requestPasswordReset(email: $e) { message } }";
+const RESET: &str = "mutation($t: String!, $p: String!) { resetPassword(token: $t, password: $p) }";
 const VIEWER: &str =
     "{ viewer { user { email emailVerified } organizations { id slug viewerRole } } }";
 
@@ -218,7 +215,10 @@ async fn signing_up_twice_reveals_nothing_and_creates_nothing() {
         .expect("count");
     assert_eq!(users, 1);
     let notice = app.mail_to(&email, "Someone tried to sign up").await;
-    assert!(notice.contains("http://portal.test/forgot-password"), "{notice}");
+    assert!(
+        notice.contains("http://portal.test/forgot-password"),
+        "{notice}"
+    );
 }
 
 #[tokio::test]
@@ -793,11 +793,13 @@ async fn demo_people_sign_in_to_their_organizations() {
 
 /// Rows of the outbox that mail `to` (what the mailer will send, whether or not it has yet).
 async fn mails_queued_to(app: &TestApp, to: &str) -> i64 {
-    sqlx::query_scalar("select count(*) from outbox where aggregate_type = 'mail' and payload->>'to' = $1")
-        .bind(to)
-        .fetch_one(&app.pool)
-        .await
-        .expect("outbox")
+    sqlx::query_scalar(
+        "select count(*) from outbox where aggregate_type = 'mail' and payload->>'to' = $1",
+    )
+    .bind(to)
+    .fetch_one(&app.pool)
+    .await
+    .expect("outbox")
 }
 
 #[tokio::test]
@@ -807,7 +809,10 @@ async fn a_mailed_reset_link_sets_a_new_password_once_and_ends_every_session() {
     let user = app.user(&email).await;
     // Two live sessions: one signed in with the password, one from elsewhere.
     let session = app
-        .graphql(SIGN_IN, json!({ "email": email, "password": TEST_PASSWORD }))
+        .graphql(
+            SIGN_IN,
+            json!({ "email": email, "password": TEST_PASSWORD }),
+        )
         .await;
     let access = session["data"]["signIn"]["accessToken"]
         .as_str()
@@ -829,7 +834,10 @@ async fn a_mailed_reset_link_sets_a_new_password_once_and_ends_every_session() {
     assert_eq!(mails_queued_to(&app, &unknown_email).await, 0);
 
     let mail = app.mail_to(&email, "Reset your Tributary password").await;
-    assert!(mail.contains("http://portal.test/reset-password?token="), "{mail}");
+    assert!(
+        mail.contains("http://portal.test/reset-password?token="),
+        "{mail}"
+    );
     let token = link_token(&mail);
     let stored: i64 = sqlx::query_scalar(
         "select count(*) from password_resets where token_hash = sha256(convert_to($1, 'UTF8')) and expires_at <= now() + interval '30 minutes'",
@@ -844,20 +852,30 @@ async fn a_mailed_reset_link_sets_a_new_password_once_and_ends_every_session() {
     let weak = app
         .graphql(RESET, json!({ "t": token, "p": "password1234" }))
         .await;
-    assert_eq!((code(&weak), field(&weak)), ("VALIDATION", "password"), "{weak}");
+    assert_eq!(
+        (code(&weak), field(&weak)),
+        ("VALIDATION", "password"),
+        "{weak}"
+    );
     let new_password = "a completely different passphrase";
     let reset = app
         .graphql(RESET, json!({ "t": token, "p": new_password }))
         .await;
     assert_eq!(reset["data"]["resetPassword"], true, "{reset}");
     let again = app
-        .graphql(RESET, json!({ "t": token, "p": "yet another long passphrase" }))
+        .graphql(
+            RESET,
+            json!({ "t": token, "p": "yet another long passphrase" }),
+        )
         .await;
     assert_eq!(code(&again), "UNAUTHENTICATED", "single use");
 
     // Every session ended: access tokens and the refresh token.
     for token in [&access, &other_device] {
-        assert_eq!(code(&app.graphql_as(token, VIEWER, json!({})).await), "UNAUTHENTICATED");
+        assert_eq!(
+            code(&app.graphql_as(token, VIEWER, json!({})).await),
+            "UNAUTHENTICATED"
+        );
     }
     let refreshed = app
         .graphql(
@@ -868,14 +886,18 @@ async fn a_mailed_reset_link_sets_a_new_password_once_and_ends_every_session() {
     assert_eq!(code(&refreshed), "UNAUTHENTICATED", "{refreshed}");
 
     let old = app
-        .graphql(SIGN_IN, json!({ "email": email, "password": TEST_PASSWORD }))
+        .graphql(
+            SIGN_IN,
+            json!({ "email": email, "password": TEST_PASSWORD }),
+        )
         .await;
     assert_eq!(code(&old), "UNAUTHENTICATED");
     let new = app
         .graphql(SIGN_IN, json!({ "email": email, "password": new_password }))
         .await;
     assert!(new["errors"].is_null(), "{new}");
-    app.mail_to(&email, "Your Tributary password was changed").await;
+    app.mail_to(&email, "Your Tributary password was changed")
+        .await;
     let audited: i64 = sqlx::query_scalar(
         "select count(*) from audit_events where action = 'user.password_reset' and target_id = $1 and (after->>'sessionsEnded')::int = 2",
     )
@@ -895,12 +917,17 @@ async fn a_mailed_reset_link_sets_a_new_password_once_and_ends_every_session() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     };
-    sqlx::query("update password_resets set expires_at = now() - interval '1 second' where used_at is null")
-        .execute(&app.pool)
-        .await
-        .expect("expire");
+    sqlx::query(
+        "update password_resets set expires_at = now() - interval '1 second' where used_at is null",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("expire");
     let late = app
-        .graphql(RESET, json!({ "t": expired, "p": "yet another long passphrase" }))
+        .graphql(
+            RESET,
+            json!({ "t": expired, "p": "yet another long passphrase" }),
+        )
         .await;
     assert_eq!(code(&late), "UNAUTHENTICATED", "{late}");
 }
@@ -922,7 +949,10 @@ async fn reset_requests_are_limited_alike_for_known_and_unknown_addresses() {
     }
     assert_eq!(answers[0], answers[1], "the same answers for both");
     assert_eq!(answers[0][..5], ["", "", "", "", ""]);
-    assert_eq!(answers[0][5], "RATE_LIMITED", "five mails per recipient and hour");
+    assert_eq!(
+        answers[0][5], "RATE_LIMITED",
+        "five mails per recipient and hour"
+    );
     assert_eq!(mails_queued_to(&app, &known).await, 5);
 
     // Per client: 30 requests in five minutes, whatever addresses they name.
@@ -937,9 +967,16 @@ async fn reset_requests_are_limited_alike_for_known_and_unknown_addresses() {
     }
     assert_eq!(code(&last), "RATE_LIMITED", "{last}");
     let bad = app
-        .graphql(RESET, json!({ "t": "forged", "p": "a long enough passphrase" }))
+        .graphql(
+            RESET,
+            json!({ "t": "forged", "p": "a long enough passphrase" }),
+        )
         .await;
-    assert_eq!(code(&bad), "RATE_LIMITED", "completing shares the client's budget");
+    assert_eq!(
+        code(&bad),
+        "RATE_LIMITED",
+        "completing shares the client's budget"
+    );
 }
 
 #[tokio::test]
@@ -959,7 +996,9 @@ async fn an_unverified_address_cannot_be_claimed_ahead_of_its_owner() {
 
     // The owner signs up too: the pending account becomes theirs.
     let owner_org = unique("Rightful Owners");
-    let second = app.graphql(SIGN_UP, sign_up_input(&email, &owner_org)).await;
+    let second = app
+        .graphql(SIGN_UP, sign_up_input(&email, &owner_org))
+        .await;
     assert_eq!(first["data"], second["data"], "same answer");
     let owner_link = loop {
         let next = link_token(&app.mail_to(&email, "Verify your email").await);
@@ -969,25 +1008,42 @@ async fn an_unverified_address_cannot_be_claimed_ahead_of_its_owner() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     };
     let stale = app
-        .graphql(VERIFY, json!({ "t": attacker_link, "p": attacker_password }))
+        .graphql(
+            VERIFY,
+            json!({ "t": attacker_link, "p": attacker_password }),
+        )
         .await;
-    assert_eq!(code(&stale), "UNAUTHENTICATED", "earlier links die: {stale}");
+    assert_eq!(
+        code(&stale),
+        "UNAUTHENTICATED",
+        "earlier links die: {stale}"
+    );
     // The mailbox alone is not enough: the link activates only with the password of its sign-up.
     let wrong = app
         .graphql(VERIFY, json!({ "t": owner_link, "p": attacker_password }))
         .await;
-    assert_eq!((code(&wrong), field(&wrong)), ("VALIDATION", "password"), "{wrong}");
+    assert_eq!(
+        (code(&wrong), field(&wrong)),
+        ("VALIDATION", "password"),
+        "{wrong}"
+    );
     let verified = app
         .graphql(VERIFY, json!({ "t": owner_link, "p": TEST_PASSWORD }))
         .await;
     assert_eq!(verified["data"]["verifyEmail"], true, "{verified}");
 
     let squatter = app
-        .graphql(SIGN_IN, json!({ "email": email, "password": attacker_password }))
+        .graphql(
+            SIGN_IN,
+            json!({ "email": email, "password": attacker_password }),
+        )
         .await;
     assert_eq!(code(&squatter), "UNAUTHENTICATED");
     let owner = app
-        .graphql(SIGN_IN, json!({ "email": email, "password": TEST_PASSWORD }))
+        .graphql(
+            SIGN_IN,
+            json!({ "email": email, "password": TEST_PASSWORD }),
+        )
         .await;
     let access = owner["data"]["signIn"]["accessToken"]
         .as_str()
@@ -1010,8 +1066,7 @@ async fn an_unverified_address_cannot_be_claimed_ahead_of_its_owner() {
 }
 
 const INVITE: &str = "mutation($o: UUID!, $e: String!, $r: Role!) { inviteMember(organizationId: $o, email: $e, role: $r) { id role } }";
-const REVOKE_INVITATION: &str =
-    "mutation($o: UUID!, $i: UUID!) { revokeInvitation(organizationId: $o, invitationId: $i) { id email } }";
+const REVOKE_INVITATION: &str = "mutation($o: UUID!, $i: UUID!) { revokeInvitation(organizationId: $o, invitationId: $i) { id email } }";
 const ACCEPT: &str = "mutation($t: String!) { acceptInvitation(token: $t) { id viewerRole } }";
 
 #[tokio::test]
@@ -1020,7 +1075,11 @@ async fn invitations_need_a_verified_address_and_can_be_revoked() {
     let owner = app.user(&format!("{}@example.com", unique("owner"))).await;
     let admin = app.user(&format!("{}@example.com", unique("admin"))).await;
     let org = app
-        .org_with(&unique("team"), &[(owner, "owner"), (admin, "admin")], false)
+        .org_with(
+            &unique("team"),
+            &[(owner, "owner"), (admin, "admin")],
+            false,
+        )
         .await;
     let admin_jwt = app.token_for(admin).await;
     let owner_jwt = app.token_for(owner).await;
@@ -1035,21 +1094,36 @@ async fn invitations_need_a_verified_address_and_can_be_revoked() {
     .await
     .expect("unverified user");
     let invited = app
-        .graphql_as(&admin_jwt, INVITE, json!({ "o": org, "e": pending_email, "r": "VIEWER" }))
+        .graphql_as(
+            &admin_jwt,
+            INVITE,
+            json!({ "o": org, "e": pending_email, "r": "VIEWER" }),
+        )
         .await;
     assert!(invited["errors"].is_null(), "{invited}");
     let token = link_token(&app.mail_to(&pending_email, "You are invited").await);
     let unproven = app
         .graphql_as(&app.token_for(pending).await, ACCEPT, json!({ "t": token }))
         .await;
-    assert_eq!((code(&unproven), field(&unproven)), ("VALIDATION", "email"), "{unproven}");
+    assert_eq!(
+        (code(&unproven), field(&unproven)),
+        ("VALIDATION", "email"),
+        "{unproven}"
+    );
 
     // Revoked: the link stops working even once the address is proven.
     let invitation = invited["data"]["inviteMember"]["id"].clone();
     let revoked = app
-        .graphql_as(&admin_jwt, REVOKE_INVITATION, json!({ "o": org, "i": invitation }))
+        .graphql_as(
+            &admin_jwt,
+            REVOKE_INVITATION,
+            json!({ "o": org, "i": invitation }),
+        )
         .await;
-    assert_eq!(revoked["data"]["revokeInvitation"]["email"], pending_email, "{revoked}");
+    assert_eq!(
+        revoked["data"]["revokeInvitation"]["email"], pending_email,
+        "{revoked}"
+    );
     sqlx::query("update users set email_verified_at = now() where id = $1")
         .bind(pending)
         .execute(&app.pool)
@@ -1060,11 +1134,19 @@ async fn invitations_need_a_verified_address_and_can_be_revoked() {
         .await;
     assert_eq!(code(&dead), "UNAUTHENTICATED", "{dead}");
     let twice = app
-        .graphql_as(&admin_jwt, REVOKE_INVITATION, json!({ "o": org, "i": invitation }))
+        .graphql_as(
+            &admin_jwt,
+            REVOKE_INVITATION,
+            json!({ "o": org, "i": invitation }),
+        )
         .await;
     assert_eq!(code(&twice), "NOT_FOUND");
     let open = app
-        .graphql_as(&admin_jwt, "query($o: UUID!) { organization(id: $o) { invitations { id } } }", json!({ "o": org }))
+        .graphql_as(
+            &admin_jwt,
+            "query($o: UUID!) { organization(id: $o) { invitations { id } } }",
+            json!({ "o": org }),
+        )
         .await;
     assert_eq!(open["data"]["organization"]["invitations"], json!([]));
 
@@ -1078,11 +1160,19 @@ async fn invitations_need_a_verified_address_and_can_be_revoked() {
         .await;
     let heir = to_owner["data"]["inviteMember"]["id"].clone();
     let by_admin = app
-        .graphql_as(&admin_jwt, REVOKE_INVITATION, json!({ "o": org, "i": heir }))
+        .graphql_as(
+            &admin_jwt,
+            REVOKE_INVITATION,
+            json!({ "o": org, "i": heir }),
+        )
         .await;
     assert_eq!(code(&by_admin), "FORBIDDEN");
     let by_owner = app
-        .graphql_as(&owner_jwt, REVOKE_INVITATION, json!({ "o": org, "i": heir }))
+        .graphql_as(
+            &owner_jwt,
+            REVOKE_INVITATION,
+            json!({ "o": org, "i": heir }),
+        )
         .await;
     assert!(by_owner["errors"].is_null(), "{by_owner}");
 
@@ -1093,7 +1183,10 @@ async fn invitations_need_a_verified_address_and_can_be_revoked() {
     .await
     .expect("audit");
     assert_eq!(audited.len(), 2);
-    assert_eq!(audited[0], (invitation.as_str().expect("id").to_owned(), Some(admin)));
+    assert_eq!(
+        audited[0],
+        (invitation.as_str().expect("id").to_owned(), Some(admin))
+    );
 }
 
 #[tokio::test]
@@ -1106,7 +1199,11 @@ async fn invitation_mail_is_limited_per_account_and_per_organization() {
     let org = app
         .org_with(
             &unique("busy"),
-            &[(admins[0], "owner"), (admins[1], "admin"), (admins[2], "admin")],
+            &[
+                (admins[0], "owner"),
+                (admins[1], "admin"),
+                (admins[2], "admin"),
+            ],
             false,
         )
         .await;
@@ -1127,7 +1224,12 @@ async fn invitation_mail_is_limited_per_account_and_per_organization() {
     }
     // The first admin's 21st: over the account's 20 an hour.
     assert_eq!(code(&outcomes[0]), "RATE_LIMITED", "{}", outcomes[0]);
-    assert!(outcomes[0]["errors"][0]["extensions"]["retryAfterSeconds"].as_u64().unwrap_or(0) > 0);
+    assert!(
+        outcomes[0]["errors"][0]["extensions"]["retryAfterSeconds"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0
+    );
     // Another admin is not held back by it…
     assert!(outcomes[1]["errors"].is_null(), "{}", outcomes[1]);
     // …until the organization's 50 an hour are sent.
@@ -1169,9 +1271,15 @@ async fn behind_a_trusted_proxy_limits_follow_the_forwarded_client() {
     let app = app_trusting("127.0.0.0/8").await;
     let email = format!("{}@example.com", unique("proxied"));
     for _ in 0..10 {
-        assert_eq!(code(&sign_in_via(&app, &email, "198.51.100.1").await), "UNAUTHENTICATED");
+        assert_eq!(
+            code(&sign_in_via(&app, &email, "198.51.100.1").await),
+            "UNAUTHENTICATED"
+        );
     }
-    assert_eq!(code(&sign_in_via(&app, &email, "198.51.100.1").await), "RATE_LIMITED");
+    assert_eq!(
+        code(&sign_in_via(&app, &email, "198.51.100.1").await),
+        "RATE_LIMITED"
+    );
     assert_eq!(
         code(&sign_in_via(&app, &email, "198.51.100.2").await),
         "UNAUTHENTICATED",
@@ -1188,10 +1296,15 @@ async fn behind_a_trusted_proxy_limits_follow_the_forwarded_client() {
         "RATE_LIMITED",
         "a new address in the same /64 is the same client"
     );
-    assert_eq!(code(&sign_in_via(&app, &email, "2001:db8:1:3::1").await), "UNAUTHENTICATED");
+    assert_eq!(
+        code(&sign_in_via(&app, &email, "2001:db8:1:3::1").await),
+        "UNAUTHENTICATED"
+    );
 
     // The audit trail records the forwarded client too.
-    let user = app.user(&format!("{}@example.com", unique("audited"))).await;
+    let user = app
+        .user(&format!("{}@example.com", unique("audited")))
+        .await;
     let jwt = app.token_for(user).await;
     let created = app
         .http

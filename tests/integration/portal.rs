@@ -124,7 +124,10 @@ async fn server_functions_refuse_cross_origin_requests() {
 
     for headers in [
         &[("origin", "https://evil.example")][..],
-        &[("sec-fetch-site", "cross-site"), ("origin", "https://evil.example")][..],
+        &[
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "https://evil.example"),
+        ][..],
         &[("sec-fetch-site", "same-site")][..],
         &[("origin", "null")][..],
     ] {
@@ -139,7 +142,10 @@ async fn server_functions_refuse_cross_origin_requests() {
     }
 
     for headers in [
-        &[("origin", "http://portal.test"), ("sec-fetch-site", "same-origin")][..],
+        &[
+            ("origin", "http://portal.test"),
+            ("sec-fetch-site", "same-origin"),
+        ][..],
         // Without fetch metadata, an Origin naming the host the request went to.
         &[("origin", "http://portal.test")][..],
     ] {

@@ -332,7 +332,10 @@ pub async fn sign_up(
 
 /// Confirms an address with the mailed token and the password chosen at sign-up.
 #[server]
-pub async fn verify_email(token: String, password: String) -> Result<FormResult<()>, ServerFnError> {
+pub async fn verify_email(
+    token: String,
+    password: String,
+) -> Result<FormResult<()>, ServerFnError> {
     Ok(server::mutate(
         "mutation($t: String!, $p: String!) { verifyEmail(token: $t, password: $p) }",
         serde_json::json!({ "t": token, "p": password }),
@@ -364,7 +367,10 @@ pub async fn request_password_reset(email: String) -> Result<FormResult<String>,
 /// Sets a new password with the mailed token. Every session of the account ends, this
 /// browser's included.
 #[server]
-pub async fn reset_password(token: String, password: String) -> Result<FormResult<()>, ServerFnError> {
+pub async fn reset_password(
+    token: String,
+    password: String,
+) -> Result<FormResult<()>, ServerFnError> {
     let result = server::mutate(
         "mutation($t: String!, $p: String!) { resetPassword(token: $t, password: $p) }",
         serde_json::json!({ "t": token, "p": password }),

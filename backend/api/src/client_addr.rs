@@ -213,7 +213,10 @@ mod tests {
     #[test]
     fn without_trusted_proxies_headers_are_ignored() {
         let none = TrustedProxies::default();
-        let h = headers(&[("x-forwarded-for", "198.51.100.7"), ("forwarded", "for=198.51.100.8")]);
+        let h = headers(&[
+            ("x-forwarded-for", "198.51.100.7"),
+            ("forwarded", "for=198.51.100.8"),
+        ]);
         assert_eq!(none.client_addr(ip(PROXY), &h), ip(PROXY));
     }
 
@@ -221,7 +224,10 @@ mod tests {
     fn an_untrusted_peer_is_the_client_whatever_it_claims() {
         let proxies = TrustedProxies::parse("10.0.0.0/8").expect("parse");
         let h = headers(&[("x-forwarded-for", "198.51.100.7")]);
-        assert_eq!(proxies.client_addr(ip("203.0.113.9"), &h), ip("203.0.113.9"));
+        assert_eq!(
+            proxies.client_addr(ip("203.0.113.9"), &h),
+            ip("203.0.113.9")
+        );
     }
 
     #[test]
@@ -247,7 +253,10 @@ mod tests {
     fn forwarded_is_preferred_and_its_syntax_is_read() {
         let proxies = TrustedProxies::parse("10.0.0.0/8").expect("parse");
         let h = headers(&[
-            ("forwarded", r#"for=1.2.3.4, For="[2001:db8:cafe::17]:4711";proto=https"#),
+            (
+                "forwarded",
+                r#"for=1.2.3.4, For="[2001:db8:cafe::17]:4711";proto=https"#,
+            ),
             ("x-forwarded-for", "198.51.100.7"),
         ]);
         assert_eq!(proxies.client_addr(ip(PROXY), &h), ip("2001:db8:cafe::17"));
@@ -268,7 +277,10 @@ mod tests {
     fn ipv4_mapped_and_ipv6_proxies_match() {
         let proxies = TrustedProxies::parse("10.0.0.0/8, fd00::/8").expect("parse");
         let h = headers(&[("x-forwarded-for", "198.51.100.7")]);
-        assert_eq!(proxies.client_addr(ip("::ffff:10.0.0.5"), &h), ip("198.51.100.7"));
+        assert_eq!(
+            proxies.client_addr(ip("::ffff:10.0.0.5"), &h),
+            ip("198.51.100.7")
+        );
         assert_eq!(proxies.client_addr(ip("fd12::1"), &h), ip("198.51.100.7"));
         assert_eq!(proxies.client_addr(ip("fe80::1"), &h), ip("fe80::1"));
     }
@@ -277,10 +289,20 @@ mod tests {
     fn networks_are_validated() {
         assert!(TrustedProxies::parse("").expect("empty").is_empty());
         assert!(TrustedProxies::parse("10.0.0.0/8,2001:db8::/32,127.0.0.1").is_ok());
-        for bad in ["10.0.0.0/33", "10.0.0.1/8", "example.com", "::/129", "10.0.0.0/x"] {
+        for bad in [
+            "10.0.0.0/33",
+            "10.0.0.1/8",
+            "example.com",
+            "::/129",
+            "10.0.0.0/x",
+        ] {
             assert!(TrustedProxies::parse(bad).is_err(), "{bad} must be refused");
         }
-        assert!(Cidr::parse("0.0.0.0/0").expect("all").contains(ip("8.8.8.8")));
+        assert!(
+            Cidr::parse("0.0.0.0/0")
+                .expect("all")
+                .contains(ip("8.8.8.8"))
+        );
         assert!(!Cidr::parse("0.0.0.0/0").expect("all").contains(ip("::1")));
     }
 }

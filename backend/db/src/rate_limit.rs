@@ -25,11 +25,7 @@ pub struct Hit {
 /// Counts a hit on `key` under `limit`. Inside a transaction the hit counts only if
 /// the transaction commits (a refused or failed operation does not use up the budget).
 /// Finished windows are removed by [`forget_finished`].
-pub async fn hit(
-    conn: &mut PgConnection,
-    limit: Limit,
-    key: &str,
-) -> Result<Hit, sqlx::Error> {
+pub async fn hit(conn: &mut PgConnection, limit: Limit, key: &str) -> Result<Hit, sqlx::Error> {
     let (hits, remaining): (i32, f64) = sqlx::query_as(
         "insert into rate_limit_windows (key, window_start, hits)
          values ($1, to_timestamp(floor(extract(epoch from now()) / $2) * $2), 1)

@@ -114,6 +114,34 @@ async fn password_matches(password: &str, hash: &str) -> Result<bool, IdentityEr
         .map_err(|e| IdentityError::Internal(e.to_string()))
 }
 
+/// Records an event about a person's own account, with that person as the actor.
+async fn record_own_event(
+    conn: &mut PgConnection,
+    audit_actor: &AuditActor,
+    user_id: Uuid,
+    action: &'static str,
+    after: Option<serde_json::Value>,
+) -> Result<(), IdentityError> {
+    let actor = AuditActor {
+        user_id: Some(user_id),
+        ..audit_actor.clone()
+    };
+    audit::record(
+        conn,
+        &actor,
+        AuditEntry {
+            org_id: None,
+            action,
+            target_type: "user",
+            target_id: user_id.to_string(),
+            before: None,
+            after,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 /// Refusal of a person whose address is not proven yet.
 fn not_verified() -> IdentityError {
     IdentityError::validation("email", "is not verified yet: open the link we mailed you")
@@ -557,23 +585,7 @@ impl Identity {
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
-        let actor = AuditActor {
-            user_id: Some(user_id),
-            ..audit_actor.clone()
-        };
-        audit::record(
-            &mut tx,
-            &actor,
-            AuditEntry {
-                org_id: None,
-                action: "user.email_verified",
-                target_type: "user",
-                target_id: user_id.to_string(),
-                before: None,
-                after: None,
-            },
-        )
-        .await?;
+        record_own_event(&mut tx, audit_actor, user_id, "user.email_verified", None).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -617,21 +629,12 @@ impl Identity {
             ),
         )
         .await?;
-        let actor = AuditActor {
-            user_id: Some(user_id),
-            ..audit_actor.clone()
-        };
-        audit::record(
+        record_own_event(
             &mut tx,
-            &actor,
-            AuditEntry {
-                org_id: None,
-                action: "user.password_reset_requested",
-                target_type: "user",
-                target_id: user_id.to_string(),
-                before: None,
-                after: None,
-            },
+            audit_actor,
+            user_id,
+            "user.password_reset_requested",
+            None,
         )
         .await?;
         tx.commit().await?;
@@ -691,21 +694,12 @@ impl Identity {
             ),
         )
         .await?;
-        let actor = AuditActor {
-            user_id: Some(user_id),
-            ..audit_actor.clone()
-        };
-        audit::record(
+        record_own_event(
             &mut tx,
-            &actor,
-            AuditEntry {
-                org_id: None,
-                action: "user.password_reset",
-                target_type: "user",
-                target_id: user_id.to_string(),
-                before: None,
-                after: Some(json!({ "sessionsEnded": ended })),
-            },
+            audit_actor,
+            user_id,
+            "user.password_reset",
+            Some(json!({ "sessionsEnded": ended })),
         )
         .await?;
         tx.commit().await?;
@@ -760,23 +754,7 @@ impl Identity {
         }
         let mut tx = self.pool.begin().await?;
         let session = self.new_session(&mut tx, user_id, Uuid::new_v4()).await?;
-        let actor = AuditActor {
-            user_id: Some(user_id),
-            ..audit_actor.clone()
-        };
-        audit::record(
-            &mut tx,
-            &actor,
-            AuditEntry {
-                org_id: None,
-                action: "user.signed_in",
-                target_type: "user",
-                target_id: user_id.to_string(),
-                before: None,
-                after: None,
-            },
-        )
-        .await?;
+        record_own_event(&mut tx, audit_actor, user_id, "user.signed_in", None).await?;
         tx.commit().await?;
         Ok(session)
     }

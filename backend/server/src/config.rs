@@ -370,7 +370,10 @@ mod tests {
         assert_eq!(config.kafka.password.expose_secret(), "s3cret");
         assert_eq!(config.log_format, LogFormat::Text);
         assert!(!config.graphiql);
-        assert!(config.trusted_proxies.is_empty(), "no proxy is trusted unless configured");
+        assert!(
+            config.trusted_proxies.is_empty(),
+            "no proxy is trusted unless configured"
+        );
         assert_eq!(config.external_schema_interval, Duration::from_secs(30));
     }
 
