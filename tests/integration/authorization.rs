@@ -155,6 +155,25 @@ fn operations() -> Vec<Operation> {
             expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
         },
         Operation {
+            name: "revokeInvitation",
+            document: "mutation($org: UUID!, $invitation: UUID!) { revokeInvitation(organizationId: $org, invitationId: $invitation) { id } }",
+            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
+        },
+        Operation {
+            // Open to anyone (the mailbox is the credential); the same answer for every caller.
+            name: "requestPasswordReset",
+            document: "mutation($email: String!) { requestPasswordReset(email: $email) { message } }",
+            expected: [OK, OK, OK, OK, OK, OK, OK, OK],
+        },
+        Operation {
+            // The mailed token is the only credential: without a valid one, nobody gets through.
+            name: "resetPassword",
+            document: "mutation { resetPassword(token: \"forged\", password: \"a long enough passphrase\") }",
+            expected: [
+                UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH,
+            ],
+        },
+        Operation {
             name: "changeMemberRole",
             document: "mutation($org: UUID!, $target: UUID!) { changeMemberRole(organizationId: $org, userId: $target, role: BILLING) { role } }",
             expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
@@ -473,6 +492,15 @@ async fn every_operation_authorizes_every_caller() {
                 .await
                 .expect("draft");
             let plan = free_plan(&app, &owner, stream.id).await;
+            let invitation: Uuid = sqlx::query_scalar(
+                "insert into invitations (org_id, email, role, token_hash, expires_at) values ($1, $2, 'viewer', $3, now() + interval '1 day') returning id",
+            )
+            .bind(w.org_a)
+            .bind(format!("{}@example.com", unique("open-invite")))
+            .bind(Uuid::new_v4().as_bytes().to_vec())
+            .fetch_one(&app.pool)
+            .await
+            .expect("open invitation");
             let spare: Uuid = sqlx::query_scalar(
                 "insert into clusters (name, bootstrap_servers, security_protocol) values ($1, '127.0.0.1:9', 'SASL_PLAINTEXT') returning id",
             )
@@ -494,6 +522,7 @@ async fn every_operation_authorizes_every_caller() {
                 "token": w.api_token_a,
                 "name": unique("matrix"),
                 "email": format!("{}@example.com", unique("invitee")),
+                "invitation": invitation,
             });
             let response = match &w.tokens[i] {
                 Some(token) => app.graphql_as(token, op.document, variables).await,

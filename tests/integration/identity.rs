@@ -1,7 +1,8 @@
 //! Accounts and credentials end to end through the GraphQL API.
 
 use serde_json::{Value, json};
-use tributary_tests::{TEST_PASSWORD, TestApp, jwt_config, unique};
+use tributary_api::{HttpLimits, client_addr::TrustedProxies};
+use tributary_tests::{TEST_PASSWORD, TestApp, TestDb, jwt_config, kafka_admin, unique};
 
 fn code(response: &Value) -> &str {
     response["errors"][0]["extensions"]["code"]
@@ -18,6 +19,9 @@ fn field(response: &Value) -> &str {
 const SIGN_UP: &str = "mutation($input: SignUpInput!) { signUp(input: $input) { message } }";
 const SIGN_IN: &str = "mutation($email: String!, $password: String!) {
   signIn(email: $email, password: $password) { accessToken refreshToken accessTokenExpiresAt userId } }";
+const VERIFY: &str = "mutation($t: String!, $p: String!) { verifyEmail(token: $t, password: $p) }";
+const REQUEST_RESET: &str = "mutation($e: String!) { requestPasswordReset(email: $e) { message } }";
+const RESET: &str = "mutation($t: String!, $p: String!) { resetPassword(token: $t, password: $p) }";
 const VIEWER: &str =
     "{ viewer { user { email emailVerified } organizations { id slug viewerRole } } }";
 
@@ -67,17 +71,11 @@ async fn sign_up_verify_and_sign_in() {
     );
     let token = link_token(&mail);
     let verified = app
-        .graphql(
-            "mutation($t: String!) { verifyEmail(token: $t) }",
-            json!({ "t": token }),
-        )
+        .graphql(VERIFY, json!({ "t": token, "p": TEST_PASSWORD }))
         .await;
     assert_eq!(verified["data"]["verifyEmail"], true, "{verified}");
     let again = app
-        .graphql(
-            "mutation($t: String!) { verifyEmail(token: $t) }",
-            json!({ "t": token }),
-        )
+        .graphql(VERIFY, json!({ "t": token, "p": TEST_PASSWORD }))
         .await;
     assert_eq!(code(&again), "UNAUTHENTICATED", "links are single use");
 
@@ -201,6 +199,11 @@ async fn signing_up_twice_reveals_nothing_and_creates_nothing() {
     let first = app
         .graphql(SIGN_UP, sign_up_input(&email, &unique("Org A")))
         .await;
+    let token = link_token(&app.mail_to(&email, "Verify your email").await);
+    let verified = app
+        .graphql(VERIFY, json!({ "t": token, "p": TEST_PASSWORD }))
+        .await;
+    assert_eq!(verified["data"]["verifyEmail"], true, "{verified}");
     let second = app
         .graphql(SIGN_UP, sign_up_input(&email, &unique("Org B")))
         .await;
@@ -211,7 +214,11 @@ async fn signing_up_twice_reveals_nothing_and_creates_nothing() {
         .await
         .expect("count");
     assert_eq!(users, 1);
-    app.mail_to(&email, "Someone tried to sign up").await;
+    let notice = app.mail_to(&email, "Someone tried to sign up").await;
+    assert!(
+        notice.contains("http://portal.test/forgot-password"),
+        "{notice}"
+    );
 }
 
 #[tokio::test]
@@ -782,4 +789,554 @@ async fn demo_people_sign_in_to_their_organizations() {
         .await
         .expect("count");
     assert_eq!(users, 3);
+}
+
+/// Rows of the outbox that mail `to` (what the mailer will send, whether or not it has yet).
+async fn mails_queued_to(app: &TestApp, to: &str) -> i64 {
+    sqlx::query_scalar(
+        "select count(*) from outbox where aggregate_type = 'mail' and payload->>'to' = $1",
+    )
+    .bind(to)
+    .fetch_one(&app.pool)
+    .await
+    .expect("outbox")
+}
+
+#[tokio::test]
+async fn a_mailed_reset_link_sets_a_new_password_once_and_ends_every_session() {
+    let app = TestApp::spawn().await;
+    let email = format!("{}@example.com", unique("forgot"));
+    let user = app.user(&email).await;
+    // Two live sessions: one signed in with the password, one from elsewhere.
+    let session = app
+        .graphql(
+            SIGN_IN,
+            json!({ "email": email, "password": TEST_PASSWORD }),
+        )
+        .await;
+    let access = session["data"]["signIn"]["accessToken"]
+        .as_str()
+        .expect("access")
+        .to_owned();
+    let refresh = session["data"]["signIn"]["refreshToken"]
+        .as_str()
+        .expect("refresh")
+        .to_owned();
+    let other_device = app.token_for(user).await;
+
+    let known = app.graphql(REQUEST_RESET, json!({ "e": email })).await;
+    let unknown_email = format!("{}@example.com", unique("nobody"));
+    let unknown = app
+        .graphql(REQUEST_RESET, json!({ "e": unknown_email }))
+        .await;
+    assert!(known["errors"].is_null(), "{known}");
+    assert_eq!(known, unknown, "no account oracle");
+    assert_eq!(mails_queued_to(&app, &unknown_email).await, 0);
+
+    let mail = app.mail_to(&email, "Reset your Tributary password").await;
+    assert!(
+        mail.contains("http://portal.test/reset-password?token="),
+        "{mail}"
+    );
+    let token = link_token(&mail);
+    let stored: i64 = sqlx::query_scalar(
+        "select count(*) from password_resets where token_hash = sha256(convert_to($1, 'UTF8')) and expires_at <= now() + interval '30 minutes'",
+    )
+    .bind(&token)
+    .fetch_one(&app.pool)
+    .await
+    .expect("stored");
+    assert_eq!(stored, 1, "only the hash is stored, valid 30 minutes");
+
+    // A refused password leaves the link usable.
+    let weak = app
+        .graphql(RESET, json!({ "t": token, "p": "password1234" }))
+        .await;
+    assert_eq!(
+        (code(&weak), field(&weak)),
+        ("VALIDATION", "password"),
+        "{weak}"
+    );
+    let new_password = "a completely different passphrase";
+    let reset = app
+        .graphql(RESET, json!({ "t": token, "p": new_password }))
+        .await;
+    assert_eq!(reset["data"]["resetPassword"], true, "{reset}");
+    let again = app
+        .graphql(
+            RESET,
+            json!({ "t": token, "p": "yet another long passphrase" }),
+        )
+        .await;
+    assert_eq!(code(&again), "UNAUTHENTICATED", "single use");
+
+    // Every session ended: access tokens and the refresh token.
+    for token in [&access, &other_device] {
+        assert_eq!(
+            code(&app.graphql_as(token, VIEWER, json!({})).await),
+            "UNAUTHENTICATED"
+        );
+    }
+    let refreshed = app
+        .graphql(
+            "mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken } }",
+            json!({ "t": refresh }),
+        )
+        .await;
+    assert_eq!(code(&refreshed), "UNAUTHENTICATED", "{refreshed}");
+
+    let old = app
+        .graphql(
+            SIGN_IN,
+            json!({ "email": email, "password": TEST_PASSWORD }),
+        )
+        .await;
+    assert_eq!(code(&old), "UNAUTHENTICATED");
+    let new = app
+        .graphql(SIGN_IN, json!({ "email": email, "password": new_password }))
+        .await;
+    assert!(new["errors"].is_null(), "{new}");
+    app.mail_to(&email, "Your Tributary password was changed")
+        .await;
+    let audited: i64 = sqlx::query_scalar(
+        "select count(*) from audit_events where action = 'user.password_reset' and target_id = $1 and (after->>'sessionsEnded')::int = 2",
+    )
+    .bind(user.to_string())
+    .fetch_one(&app.pool)
+    .await
+    .expect("audit");
+    assert_eq!(audited, 1);
+
+    // An expired link does nothing.
+    app.graphql(REQUEST_RESET, json!({ "e": email })).await;
+    let expired = loop {
+        let body = app.mail_to(&email, "Reset your Tributary password").await;
+        let next = link_token(&body);
+        if next != token {
+            break next;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    sqlx::query(
+        "update password_resets set expires_at = now() - interval '1 second' where used_at is null",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("expire");
+    let late = app
+        .graphql(
+            RESET,
+            json!({ "t": expired, "p": "yet another long passphrase" }),
+        )
+        .await;
+    assert_eq!(code(&late), "UNAUTHENTICATED", "{late}");
+}
+
+#[tokio::test]
+async fn reset_requests_are_limited_alike_for_known_and_unknown_addresses() {
+    let app = TestApp::spawn().await;
+    let known = format!("{}@example.com", unique("known"));
+    app.user(&known).await;
+    let unknown = format!("{}@example.com", unique("unknown"));
+    let mut answers = Vec::new();
+    for email in [&known, &unknown] {
+        let mut codes = Vec::new();
+        for _ in 0..6 {
+            let response = app.graphql(REQUEST_RESET, json!({ "e": email })).await;
+            codes.push(code(&response).to_owned());
+        }
+        answers.push(codes);
+    }
+    assert_eq!(answers[0], answers[1], "the same answers for both");
+    assert_eq!(answers[0][..5], ["", "", "", "", ""]);
+    assert_eq!(
+        answers[0][5], "RATE_LIMITED",
+        "five mails per recipient and hour"
+    );
+    assert_eq!(mails_queued_to(&app, &known).await, 5);
+
+    // Per client: 30 requests in five minutes, whatever addresses they name.
+    let mut last = Value::Null;
+    for _ in 12..31 {
+        last = app
+            .graphql(
+                REQUEST_RESET,
+                json!({ "e": format!("{}@example.com", unique("spray")) }),
+            )
+            .await;
+    }
+    assert_eq!(code(&last), "RATE_LIMITED", "{last}");
+    let bad = app
+        .graphql(
+            RESET,
+            json!({ "t": "forged", "p": "a long enough passphrase" }),
+        )
+        .await;
+    assert_eq!(
+        code(&bad),
+        "RATE_LIMITED",
+        "completing shares the client's budget"
+    );
+}
+
+#[tokio::test]
+async fn an_unverified_address_cannot_be_claimed_ahead_of_its_owner() {
+    let app = TestApp::spawn().await;
+    let email = format!("{}@example.com", unique("victim"));
+    let attacker_org = unique("Squatters");
+    let attacker_password = "the attacker's own passphrase";
+    let first = app
+        .graphql(
+            SIGN_UP,
+            json!({ "input": { "email": email, "password": attacker_password, "displayName": "Mallory", "organizationName": attacker_org } }),
+        )
+        .await;
+    assert!(first["errors"].is_null(), "{first}");
+    let attacker_link = link_token(&app.mail_to(&email, "Verify your email").await);
+
+    // The owner signs up too: the pending account becomes theirs.
+    let owner_org = unique("Rightful Owners");
+    let second = app
+        .graphql(SIGN_UP, sign_up_input(&email, &owner_org))
+        .await;
+    assert_eq!(first["data"], second["data"], "same answer");
+    let owner_link = loop {
+        let next = link_token(&app.mail_to(&email, "Verify your email").await);
+        if next != attacker_link {
+            break next;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let stale = app
+        .graphql(
+            VERIFY,
+            json!({ "t": attacker_link, "p": attacker_password }),
+        )
+        .await;
+    assert_eq!(
+        code(&stale),
+        "UNAUTHENTICATED",
+        "earlier links die: {stale}"
+    );
+    // The mailbox alone is not enough: the link activates only with the password of its sign-up.
+    let wrong = app
+        .graphql(VERIFY, json!({ "t": owner_link, "p": attacker_password }))
+        .await;
+    assert_eq!(
+        (code(&wrong), field(&wrong)),
+        ("VALIDATION", "password"),
+        "{wrong}"
+    );
+    let verified = app
+        .graphql(VERIFY, json!({ "t": owner_link, "p": TEST_PASSWORD }))
+        .await;
+    assert_eq!(verified["data"]["verifyEmail"], true, "{verified}");
+
+    let squatter = app
+        .graphql(
+            SIGN_IN,
+            json!({ "email": email, "password": attacker_password }),
+        )
+        .await;
+    assert_eq!(code(&squatter), "UNAUTHENTICATED");
+    let owner = app
+        .graphql(
+            SIGN_IN,
+            json!({ "email": email, "password": TEST_PASSWORD }),
+        )
+        .await;
+    let access = owner["data"]["signIn"]["accessToken"]
+        .as_str()
+        .expect("owner signs in")
+        .to_owned();
+    let viewer = app
+        .graphql_as(&access, "{ viewer { organizations { name } } }", json!({}))
+        .await;
+    assert_eq!(
+        viewer["data"]["viewer"]["organizations"],
+        json!([{ "name": owner_org }]),
+        "the squatter's organization went with the pending account"
+    );
+    let users: i64 = sqlx::query_scalar("select count(*) from users where email = $1")
+        .bind(&email)
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(users, 1);
+}
+
+const INVITE: &str = "mutation($o: UUID!, $e: String!, $r: Role!) { inviteMember(organizationId: $o, email: $e, role: $r) { id role } }";
+const REVOKE_INVITATION: &str = "mutation($o: UUID!, $i: UUID!) { revokeInvitation(organizationId: $o, invitationId: $i) { id email } }";
+const ACCEPT: &str = "mutation($t: String!) { acceptInvitation(token: $t) { id viewerRole } }";
+
+#[tokio::test]
+async fn invitations_need_a_verified_address_and_can_be_revoked() {
+    let app = TestApp::spawn().await;
+    let owner = app.user(&format!("{}@example.com", unique("owner"))).await;
+    let admin = app.user(&format!("{}@example.com", unique("admin"))).await;
+    let org = app
+        .org_with(
+            &unique("team"),
+            &[(owner, "owner"), (admin, "admin")],
+            false,
+        )
+        .await;
+    let admin_jwt = app.token_for(admin).await;
+    let owner_jwt = app.token_for(owner).await;
+
+    // An account whose address is not proven cannot take what was mailed to that address.
+    let pending_email = format!("{}@example.com", unique("pending"));
+    let pending: uuid::Uuid = sqlx::query_scalar(
+        "insert into users (email, display_name, password_hash) values ($1, 'Pending', 'x') returning id",
+    )
+    .bind(&pending_email)
+    .fetch_one(&app.pool)
+    .await
+    .expect("unverified user");
+    let invited = app
+        .graphql_as(
+            &admin_jwt,
+            INVITE,
+            json!({ "o": org, "e": pending_email, "r": "VIEWER" }),
+        )
+        .await;
+    assert!(invited["errors"].is_null(), "{invited}");
+    let token = link_token(&app.mail_to(&pending_email, "You are invited").await);
+    let unproven = app
+        .graphql_as(&app.token_for(pending).await, ACCEPT, json!({ "t": token }))
+        .await;
+    assert_eq!(
+        (code(&unproven), field(&unproven)),
+        ("VALIDATION", "email"),
+        "{unproven}"
+    );
+
+    // Revoked: the link stops working even once the address is proven.
+    let invitation = invited["data"]["inviteMember"]["id"].clone();
+    let revoked = app
+        .graphql_as(
+            &admin_jwt,
+            REVOKE_INVITATION,
+            json!({ "o": org, "i": invitation }),
+        )
+        .await;
+    assert_eq!(
+        revoked["data"]["revokeInvitation"]["email"], pending_email,
+        "{revoked}"
+    );
+    sqlx::query("update users set email_verified_at = now() where id = $1")
+        .bind(pending)
+        .execute(&app.pool)
+        .await
+        .expect("verify");
+    let dead = app
+        .graphql_as(&app.token_for(pending).await, ACCEPT, json!({ "t": token }))
+        .await;
+    assert_eq!(code(&dead), "UNAUTHENTICATED", "{dead}");
+    let twice = app
+        .graphql_as(
+            &admin_jwt,
+            REVOKE_INVITATION,
+            json!({ "o": org, "i": invitation }),
+        )
+        .await;
+    assert_eq!(code(&twice), "NOT_FOUND");
+    let open = app
+        .graphql_as(
+            &admin_jwt,
+            "query($o: UUID!) { organization(id: $o) { invitations { id } } }",
+            json!({ "o": org }),
+        )
+        .await;
+    assert_eq!(open["data"]["organization"]["invitations"], json!([]));
+
+    // Only owners take back an invitation to become owner, as only they send one.
+    let to_owner = app
+        .graphql_as(
+            &owner_jwt,
+            INVITE,
+            json!({ "o": org, "e": format!("{}@example.com", unique("heir")), "r": "OWNER" }),
+        )
+        .await;
+    let heir = to_owner["data"]["inviteMember"]["id"].clone();
+    let by_admin = app
+        .graphql_as(
+            &admin_jwt,
+            REVOKE_INVITATION,
+            json!({ "o": org, "i": heir }),
+        )
+        .await;
+    assert_eq!(code(&by_admin), "FORBIDDEN");
+    let by_owner = app
+        .graphql_as(
+            &owner_jwt,
+            REVOKE_INVITATION,
+            json!({ "o": org, "i": heir }),
+        )
+        .await;
+    assert!(by_owner["errors"].is_null(), "{by_owner}");
+
+    let audited: Vec<(String, Option<uuid::Uuid>)> = sqlx::query_as(
+        "select target_id, actor_user_id from audit_events where action = 'invitation.revoked' order by id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("audit");
+    assert_eq!(audited.len(), 2);
+    assert_eq!(
+        audited[0],
+        (invitation.as_str().expect("id").to_owned(), Some(admin))
+    );
+}
+
+#[tokio::test]
+async fn invitation_mail_is_limited_per_account_and_per_organization() {
+    let app = TestApp::spawn().await;
+    let mut admins = Vec::new();
+    for _ in 0..3 {
+        admins.push(app.user(&format!("{}@example.com", unique("admin"))).await);
+    }
+    let org = app
+        .org_with(
+            &unique("busy"),
+            &[
+                (admins[0], "owner"),
+                (admins[1], "admin"),
+                (admins[2], "admin"),
+            ],
+            false,
+        )
+        .await;
+    let mut outcomes = Vec::new();
+    for (admin, tries) in [(admins[0], 21), (admins[1], 20), (admins[2], 11)] {
+        let jwt = app.token_for(admin).await;
+        let mut last = Value::Null;
+        for _ in 0..tries {
+            last = app
+                .graphql_as(
+                    &jwt,
+                    INVITE,
+                    json!({ "o": org, "e": format!("{}@example.com", unique("guest")), "r": "VIEWER" }),
+                )
+                .await;
+        }
+        outcomes.push(last);
+    }
+    // The first admin's 21st: over the account's 20 an hour.
+    assert_eq!(code(&outcomes[0]), "RATE_LIMITED", "{}", outcomes[0]);
+    assert!(
+        outcomes[0]["errors"][0]["extensions"]["retryAfterSeconds"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0
+    );
+    // Another admin is not held back by it…
+    assert!(outcomes[1]["errors"].is_null(), "{}", outcomes[1]);
+    // …until the organization's 50 an hour are sent.
+    assert_eq!(code(&outcomes[2]), "RATE_LIMITED", "{}", outcomes[2]);
+    let sent: i64 = sqlx::query_scalar("select count(*) from invitations where org_id = $1")
+        .bind(org)
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(sent, 50, "refused invitations are not written");
+}
+
+/// Signs in (with a wrong password) as if forwarded for `client`.
+async fn sign_in_via(app: &TestApp, email: &str, client: &str) -> Value {
+    app.http
+        .post(app.url("/graphql"))
+        .header("x-forwarded-for", format!("203.0.113.250, {client}"))
+        .json(&json!({ "query": SIGN_IN, "variables": { "email": email, "password": "wrong password 123" } }))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("JSON")
+}
+
+async fn app_trusting(proxies: &str) -> TestApp {
+    let (db, pool) = TestDb::migrated().await;
+    let limits = HttpLimits {
+        trusted_proxies: TrustedProxies::parse(proxies).expect("proxies"),
+        ..HttpLimits::default()
+    };
+    TestApp::spawn_with(db, pool, kafka_admin(), limits).await
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_limits_follow_the_forwarded_client() {
+    // The test client connects from 127.0.0.1: here it plays the proxy.
+    let app = app_trusting("127.0.0.0/8").await;
+    let email = format!("{}@example.com", unique("proxied"));
+    for _ in 0..10 {
+        assert_eq!(
+            code(&sign_in_via(&app, &email, "198.51.100.1").await),
+            "UNAUTHENTICATED"
+        );
+    }
+    assert_eq!(
+        code(&sign_in_via(&app, &email, "198.51.100.1").await),
+        "RATE_LIMITED"
+    );
+    assert_eq!(
+        code(&sign_in_via(&app, &email, "198.51.100.2").await),
+        "UNAUTHENTICATED",
+        "another client behind the same proxy is not locked out"
+    );
+
+    // IPv6 clients count per /64.
+    for i in 0..10 {
+        let response = sign_in_via(&app, &email, &format!("2001:db8:1:2::{i:x}")).await;
+        assert_eq!(code(&response), "UNAUTHENTICATED");
+    }
+    assert_eq!(
+        code(&sign_in_via(&app, &email, "2001:db8:1:2:ffff::1").await),
+        "RATE_LIMITED",
+        "a new address in the same /64 is the same client"
+    );
+    assert_eq!(
+        code(&sign_in_via(&app, &email, "2001:db8:1:3::1").await),
+        "UNAUTHENTICATED"
+    );
+
+    // The audit trail records the forwarded client too.
+    let user = app
+        .user(&format!("{}@example.com", unique("audited")))
+        .await;
+    let jwt = app.token_for(user).await;
+    let created = app
+        .http
+        .post(app.url("/graphql"))
+        .bearer_auth(&jwt)
+        .header("forwarded", "for=192.0.2.60;proto=https")
+        .json(&json!({ "query": "mutation($n: String!) { createOrganization(name: $n) { id } }", "variables": { "n": unique("Audited") } }))
+        .send()
+        .await
+        .expect("request");
+    assert!(created.status().is_success());
+    let addr: Option<String> = sqlx::query_scalar(
+        "select client_addr from audit_events where action = 'organization.created' and actor_user_id = $1",
+    )
+    .bind(user)
+    .fetch_one(&app.pool)
+    .await
+    .expect("audit");
+    assert_eq!(addr.as_deref(), Some("192.0.2.60"));
+}
+
+#[tokio::test]
+async fn without_trusted_proxies_forwarding_headers_are_ignored() {
+    let app = TestApp::spawn().await;
+    let email = format!("{}@example.com", unique("direct"));
+    for i in 0..10 {
+        let response = sign_in_via(&app, &email, &format!("198.51.100.{i}")).await;
+        assert_eq!(code(&response), "UNAUTHENTICATED");
+    }
+    assert_eq!(
+        code(&sign_in_via(&app, &email, "198.51.100.99").await),
+        "RATE_LIMITED",
+        "a client cannot pick a new address by writing a header"
+    );
 }

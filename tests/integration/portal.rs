@@ -77,3 +77,89 @@ async fn an_empty_catalog_says_what_happens_next() {
         .expect("body");
     assert!(html.contains("No streams yet"), "empty state expected");
 }
+
+/// The server function URL a page's form posts to (`<form … action="/api/…">`).
+async fn form_action(app: &TestApp, page: &str, form_id: &str) -> String {
+    let html = app
+        .http
+        .get(app.url(page))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("body");
+    let form = html
+        .split("<form")
+        .find(|f| f.contains(&format!("id=\"{form_id}\"")))
+        .unwrap_or_else(|| panic!("no form #{form_id} on {page}"));
+    let start = form.find("action=\"").expect("action") + "action=\"".len();
+    form[start..].split('"').next().expect("url").to_owned()
+}
+
+#[tokio::test]
+async fn server_functions_refuse_cross_origin_requests() {
+    let app = TestApp::spawn().await;
+    let email = format!("{}@example.com", tributary_tests::unique("portal"));
+    app.user(&email).await;
+    let sign_in = form_action(&app, "/sign-in", "sign-in-form").await;
+    assert!(sign_in.starts_with("/api/"), "{sign_in}");
+    // URL-encoded as a browser's form post: `@` and spaces are the only special characters here.
+    let form = format!(
+        "email={}&password={}",
+        email.replace('@', "%40"),
+        tributary_tests::TEST_PASSWORD.replace(' ', "+")
+    );
+    let post = |headers: &'static [(&'static str, &'static str)]| {
+        let mut request = app
+            .http
+            .post(app.url(&sign_in))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.clone());
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        request.send()
+    };
+
+    for headers in [
+        &[("origin", "https://evil.example")][..],
+        &[
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "https://evil.example"),
+        ][..],
+        &[("sec-fetch-site", "same-site")][..],
+        &[("origin", "null")][..],
+    ] {
+        let refused = post(headers).await.expect("request");
+        assert_eq!(refused.status(), 403, "{headers:?}");
+        assert!(
+            refused.headers().get("set-cookie").is_none(),
+            "no session for a refused request"
+        );
+        let body: serde_json::Value = refused.json().await.expect("JSON body");
+        assert_eq!(body["error"]["code"], "FORBIDDEN", "{body}");
+    }
+
+    for headers in [
+        &[
+            ("origin", "http://portal.test"),
+            ("sec-fetch-site", "same-origin"),
+        ][..],
+        // Without fetch metadata, an Origin naming the host the request went to.
+        &[("origin", "http://portal.test")][..],
+    ] {
+        let accepted = post(headers).await.expect("request");
+        assert_ne!(accepted.status(), 403, "{headers:?}");
+        let cookies: Vec<&str> = accepted
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        assert!(
+            cookies.iter().any(|c| c.starts_with("trb_access=")),
+            "same-origin sign-in works: {cookies:?}"
+        );
+    }
+}

@@ -330,13 +330,56 @@ pub async fn sign_up(
     Ok(result.map(|d| d.sign_up.message))
 }
 
+/// Confirms an address with the mailed token and the password chosen at sign-up.
 #[server]
-pub async fn verify_email(token: String) -> Result<FormResult<()>, ServerFnError> {
+pub async fn verify_email(
+    token: String,
+    password: String,
+) -> Result<FormResult<()>, ServerFnError> {
     Ok(server::mutate(
-        "mutation($t: String!) { verifyEmail(token: $t) }",
-        serde_json::json!({ "t": token }),
+        "mutation($t: String!, $p: String!) { verifyEmail(token: $t, password: $p) }",
+        serde_json::json!({ "t": token, "p": password }),
     )
     .await)
+}
+
+/// Asks for a password reset link; the answer is the same whether or not the address has an
+/// account.
+#[server]
+pub async fn request_password_reset(email: String) -> Result<FormResult<String>, ServerFnError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Data {
+        request_password_reset: Message,
+    }
+    #[derive(Deserialize)]
+    struct Message {
+        message: String,
+    }
+    let result: Result<Data, FormError> = server::execute(
+        "mutation($e: String!) { requestPasswordReset(email: $e) { message } }",
+        serde_json::json!({ "e": email }),
+    )
+    .await;
+    Ok(result.map(|d| d.request_password_reset.message))
+}
+
+/// Sets a new password with the mailed token. Every session of the account ends, this
+/// browser's included.
+#[server]
+pub async fn reset_password(
+    token: String,
+    password: String,
+) -> Result<FormResult<()>, ServerFnError> {
+    let result = server::mutate(
+        "mutation($t: String!, $p: String!) { resetPassword(token: $t, password: $p) }",
+        serde_json::json!({ "t": token, "p": password }),
+    )
+    .await;
+    if result.is_ok() {
+        server::clear_session();
+    }
+    Ok(result)
 }
 
 #[server]
@@ -543,6 +586,18 @@ pub async fn invite_member(
     Ok(server::mutate(
         "mutation($org: UUID!, $email: String!, $role: Role!) { inviteMember(organizationId: $org, email: $email, role: $role) { id } }",
         serde_json::json!({ "org": org_id, "email": email, "role": role.to_uppercase() }),
+    )
+    .await)
+}
+
+#[server]
+pub async fn revoke_invitation(
+    org_id: String,
+    invitation_id: String,
+) -> Result<FormResult<()>, ServerFnError> {
+    Ok(server::mutate(
+        "mutation($org: UUID!, $id: UUID!) { revokeInvitation(organizationId: $org, invitationId: $id) { id } }",
+        serde_json::json!({ "org": org_id, "id": invitation_id }),
     )
     .await)
 }

@@ -60,6 +60,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/sign-in") view=pages::SignInPage ssr=SsrMode::Async />
                     <Route path=path!("/sign-up") view=pages::SignUpPage ssr=SsrMode::Async />
                     <Route path=path!("/verify-email") view=pages::VerifyEmailPage ssr=SsrMode::Async />
+                    <Route path=path!("/forgot-password") view=pages::ForgotPasswordPage ssr=SsrMode::Async />
+                    <Route path=path!("/reset-password") view=pages::ResetPasswordPage ssr=SsrMode::Async />
                     <Route path=path!("/invitations/accept") view=pages::AcceptInvitationPage ssr=SsrMode::Async />
                     <Route path=path!("/organization") view=pages::OrganizationPage ssr=SsrMode::Async />
                     <Route path=path!("/streams/:provider/:slug") view=pages::StreamPage ssr=SsrMode::Async />

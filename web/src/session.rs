@@ -10,14 +10,14 @@ use axum::{
         header::{AUTHORIZATION, COOKIE, SET_COOKIE},
     },
     middleware::Next,
-    response::Response,
+    response::{IntoResponse, Response},
 };
 use tributary_api::RequestContext;
 use tributary_identity::{Identity, Session};
 
 pub const ACCESS_COOKIE: &str = "trb_access";
 pub const REFRESH_COOKIE: &str = "trb_refresh";
-/// Set by the middleware from the socket address; any client-sent value is removed first.
+/// Set by the middleware from the resolved client address; any client-sent value is removed first.
 const CLIENT_ADDR_HEADER: &str = "x-tributary-client-addr";
 
 /// The value of one cookie of a request.
@@ -82,12 +82,13 @@ pub async fn refresh_middleware(
     mut request: Request,
     next: Next,
 ) -> Response {
-    // The client address comes from the socket, never from a header the client could set.
+    // The client address as resolved from the socket and the trusted proxies, never from a
+    // header the client could set.
     request.headers_mut().remove(CLIENT_ADDR_HEADER);
     let addr = request
         .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip().to_string());
+        .get::<tributary_api::client_addr::ClientAddr>()
+        .map(|client| client.0.to_string());
     if let Some(v) = addr.and_then(|a| HeaderValue::from_str(&a).ok()) {
         request.headers_mut().insert(CLIENT_ADDR_HEADER, v);
     }
@@ -133,6 +134,50 @@ pub async fn refresh_middleware(
     response
 }
 
+/// Refuses state-changing requests (server functions: every non-GET portal request) that a
+/// browser sent from another site, so a page elsewhere cannot act with the visitor's cookies.
+/// `Sec-Fetch-Site` decides when present; else `Origin` must be this site (the request's host
+/// or the public URL); requests with neither come from no browser and carry no ambient
+/// authority to abuse. Refusals are `403` with the API's JSON error body.
+pub async fn refuse_cross_origin(
+    State(portal): State<PortalSession>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.method().is_safe() || same_origin(request.headers(), portal.identity.public_url()) {
+        return next.run(request).await;
+    }
+    let body = serde_json::json!({
+        "error": {
+            "code": tributary_api::ErrorCode::Forbidden,
+            "message": "cross-origin requests are refused: submit the form from this site",
+        }
+    });
+    (axum::http::StatusCode::FORBIDDEN, axum::Json(body)).into_response()
+}
+
+/// Whether the browser says the request comes from this site (see [`refuse_cross_origin`]).
+fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("sec-fetch-site") {
+        // `none`: the user typed or bookmarked it, no other site was involved.
+        return matches!(site, "same-origin" | "none");
+    }
+    let Some(origin) = header("origin") else {
+        return true;
+    };
+    let authority = |url: &str| -> Option<String> {
+        let rest = url.split_once("://")?.1;
+        Some(rest.split('/').next()?.to_ascii_lowercase())
+    };
+    let public = public_url.trim_end_matches('/');
+    let public_origin = authority(public)
+        .map(|a| format!("{}://{a}", public.split("://").next().unwrap_or_default()));
+    origin != "null"
+        && (public_origin.as_deref() == Some(&origin.to_ascii_lowercase())
+            || authority(origin).is_some_and(|a| Some(a.as_str()) == header("host")))
+}
+
 /// The caller of the current portal request, from its access cookie (anonymous without one).
 pub async fn request_context(identity: &Identity, headers: &HeaderMap) -> RequestContext {
     let request_id = headers
@@ -158,5 +203,69 @@ pub async fn request_context(identity: &Identity, headers: &HeaderMap) -> Reques
             request_id,
             client_addr,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, HeaderValue::from_str(v).expect("header"));
+        }
+        map
+    }
+
+    const PUBLIC: &str = "https://portal.example";
+
+    #[test]
+    fn fetch_metadata_decides_when_present() {
+        assert!(same_origin(
+            &headers(&[("sec-fetch-site", "same-origin")]),
+            PUBLIC
+        ));
+        assert!(same_origin(&headers(&[("sec-fetch-site", "none")]), PUBLIC));
+        for site in ["cross-site", "same-site"] {
+            let h = headers(&[("sec-fetch-site", site), ("origin", PUBLIC)]);
+            assert!(
+                !same_origin(&h, PUBLIC),
+                "{site} is refused even with a good Origin"
+            );
+        }
+    }
+
+    #[test]
+    fn origin_must_be_this_site() {
+        assert!(same_origin(
+            &headers(&[("origin", "https://portal.example")]),
+            PUBLIC
+        ));
+        assert!(same_origin(
+            &headers(&[
+                ("origin", "http://10.0.0.5:8080"),
+                ("host", "10.0.0.5:8080")
+            ]),
+            PUBLIC
+        ));
+        assert!(!same_origin(
+            &headers(&[("origin", "https://evil.example")]),
+            PUBLIC
+        ));
+        assert!(!same_origin(
+            &headers(&[("origin", "https://portal.example.evil.example")]),
+            PUBLIC
+        ));
+        assert!(!same_origin(&headers(&[("origin", "null")]), PUBLIC));
+        assert!(
+            !same_origin(&headers(&[("origin", "http://portal.example")]), PUBLIC),
+            "another scheme is another origin"
+        );
+    }
+
+    #[test]
+    fn requests_from_no_browser_pass() {
+        assert!(same_origin(&HeaderMap::new(), PUBLIC));
     }
 }

@@ -2,6 +2,7 @@
 //! parse input, call the domain crates and map their errors; business rules live elsewhere.
 
 mod auth;
+pub mod client_addr;
 mod error;
 pub mod graphql;
 mod health;
@@ -27,13 +28,15 @@ pub use graphql::{ApiSchema, build_schema, sdl};
 pub use health::{Readiness, check_readiness};
 pub use state::{AppState, DevFeatures};
 
-/// Limits applied at the HTTP edge.
-#[derive(Debug, Clone, Copy)]
+/// Limits applied at the HTTP edge, and whom it trusts to say where a request came from.
+#[derive(Debug, Clone)]
 pub struct HttpLimits {
     /// Largest accepted request body (GraphQL documents and variables included).
     pub max_body_bytes: usize,
     /// Time budget of each readiness probe dependency check.
     pub readiness_timeout: Duration,
+    /// Proxies whose `Forwarded`/`X-Forwarded-For` name the client (none: the socket's peer).
+    pub trusted_proxies: client_addr::TrustedProxies,
 }
 
 impl Default for HttpLimits {
@@ -41,6 +44,7 @@ impl Default for HttpLimits {
         Self {
             max_body_bytes: 256 * 1024,
             readiness_timeout: Duration::from_secs(3),
+            trusted_proxies: client_addr::TrustedProxies::default(),
         }
     }
 }
@@ -76,6 +80,10 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.limits.max_body_bytes,
             refuse_large_bodies,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.limits.trusted_proxies.clone(),
+            client_addr::resolve,
         ))
         .with_state(state)
 }

@@ -1,8 +1,9 @@
 //! PostgreSQL access shared by every crate: the pool, the migrations and their status, the
-//! audit trail and the transactional outbox.
+//! audit trail, the transactional outbox and the shared rate-limit counters.
 
 pub mod audit;
 pub mod outbox;
+pub mod rate_limit;
 
 use std::{str::FromStr, time::Duration};
 

@@ -8,6 +8,7 @@ use sqlx::{PgConnection, PgPool};
 use tributary_db::{
     audit::{self, AuditActor, AuditEntry},
     outbox,
+    rate_limit::{self, Limit},
 };
 use uuid::Uuid;
 
@@ -18,6 +19,29 @@ use crate::{
 
 /// How long email verification and invitation links stay valid.
 pub const LINK_TTL_HOURS: i64 = 72;
+
+/// How long a password reset link stays valid.
+pub const RESET_TTL_MINUTES: i64 = 30;
+
+/// Mail that anonymous requests (sign-up, password reset) may cause to one recipient address.
+/// Counted whether or not the address has an account, so the limit reveals nothing.
+pub const MAIL_PER_RECIPIENT: Limit = Limit {
+    name: "mail-recipient",
+    max: 5,
+    window_secs: 3600,
+};
+/// Invitations one person (or API token) may send.
+pub const INVITATIONS_PER_ACCOUNT: Limit = Limit {
+    name: "invitations-account",
+    max: 20,
+    window_secs: 3600,
+};
+/// Invitations one organization may send, whoever sends them.
+pub const INVITATIONS_PER_ORG: Limit = Limit {
+    name: "invitations-org",
+    max: 50,
+    window_secs: 3600,
+};
 
 /// Who is calling.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +88,68 @@ impl Actor {
     fn require_user(&self) -> Result<Uuid, IdentityError> {
         self.user_id().ok_or(IdentityError::Forbidden)
     }
+
+    /// The person or token acting, as a rate-limit key.
+    fn account_key(&self) -> String {
+        match &self.principal {
+            Principal::User { id, .. } => format!("user:{id}"),
+            Principal::ApiToken { id, .. } => format!("token:{id}"),
+        }
+    }
+}
+
+/// Counts a hit inside the caller's transaction; refuses with `RateLimited` when over.
+async fn quota(conn: &mut PgConnection, limit: Limit, key: &str) -> Result<(), IdentityError> {
+    match rate_limit::hit(conn, limit, key).await?.retry_after_secs {
+        Some(retry_after_secs) => Err(IdentityError::RateLimited { retry_after_secs }),
+        None => Ok(()),
+    }
+}
+
+/// Checks a password against a stored hash off the async threads (argon2 is slow on purpose).
+async fn password_matches(password: &str, hash: &str) -> Result<bool, IdentityError> {
+    let (password, hash) = (password.to_owned(), hash.to_owned());
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(|e| IdentityError::Internal(e.to_string()))
+}
+
+/// Records an event about a person's own account, with that person as the actor.
+async fn record_own_event(
+    conn: &mut PgConnection,
+    audit_actor: &AuditActor,
+    user_id: Uuid,
+    action: &'static str,
+    after: Option<serde_json::Value>,
+) -> Result<(), IdentityError> {
+    let actor = AuditActor {
+        user_id: Some(user_id),
+        ..audit_actor.clone()
+    };
+    audit::record(
+        conn,
+        &actor,
+        AuditEntry {
+            org_id: None,
+            action,
+            target_type: "user",
+            target_id: user_id.to_string(),
+            before: None,
+            after,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Refusal of a person whose address is not proven yet.
+fn not_verified() -> IdentityError {
+    IdentityError::validation("email", "is not verified yet: open the link we mailed you")
+}
+
+/// The local part of an address, which a password must not contain.
+fn local_part(email: &Email) -> &str {
+    email.as_str().split('@').next().unwrap_or_default()
 }
 
 /// Tokens handed to a client after sign-in or refresh. The refresh token is shown only here.
@@ -330,8 +416,13 @@ impl Identity {
     }
 
     /// Creates an account and its first organization (the user owns it) and mails a
-    /// verification link. An address that already has an account gets a notice by mail instead,
-    /// and the caller sees the same outcome either way (no account enumeration).
+    /// verification link. An address that already has a verified account gets a notice by mail
+    /// instead, and the caller sees the same outcome either way (no account enumeration).
+    ///
+    /// An address whose account is still unverified cannot be claimed ahead of its owner: signing
+    /// up again replaces the pending account (password, name, organization), every earlier link
+    /// stops working, and [`Identity::verify_email`] activates the account only with the password
+    /// of the sign-up that mailed the link. Whoever holds the mailbox and that password owns it.
     pub async fn sign_up(
         &self,
         audit_actor: &AuditActor,
@@ -341,41 +432,47 @@ impl Identity {
         organization_name: &str,
     ) -> Result<(), IdentityError> {
         let email = Email::parse(email)?;
-        let local = email
-            .as_str()
-            .split('@')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        let password = Password::parse(password, &local)?;
+        let password = Password::parse(password, local_part(&email))?;
         let name = display_name(name)?;
         let (org_name, slug) = org_name(organization_name)?;
         // Hash before any lookup so both paths cost the same.
         let hash = hash_password(password.expose())?;
 
         let mut tx = self.pool.begin().await?;
-        let existing: Option<Uuid> = sqlx::query_scalar("select id from users where email = $1")
-            .bind(email.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-        if existing.is_some() {
-            outbox::enqueue_mail(
-                &mut tx,
-                email.as_str(),
-                "Someone tried to sign up with your address",
-                &format!("You already have a Tributary account. Sign in at {}/sign-in.\nIf this was not you, nothing changed.\n", self.public_url),
-            )
-            .await?;
-            tx.commit().await?;
-            return Ok(());
-        }
-        let user_id: Uuid = sqlx::query_scalar("insert into users (email, display_name, password_hash) values ($1, $2, $3) returning id")
-            .bind(email.as_str())
-            .bind(&name)
-            .bind(&hash)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| conflict_on(e, "users_email_key", "an account with this email is being created"))?;
+        quota(&mut tx, MAIL_PER_RECIPIENT, email.as_str()).await?;
+        let existing: Option<(Uuid, Option<DateTime<Utc>>)> =
+            sqlx::query_as("select id, email_verified_at from users where email = $1 for update")
+                .bind(email.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let (user_id, replaced) = match existing {
+            Some((_, Some(_))) => {
+                outbox::enqueue_mail(
+                    &mut tx,
+                    email.as_str(),
+                    "Someone tried to sign up with your address",
+                    &format!("You already have a Tributary account. Sign in at {}/sign-in.\nForgot your password? Reset it at {}/forgot-password.\nIf this was not you, nothing changed.\n", self.public_url, self.public_url),
+                )
+                .await?;
+                tx.commit().await?;
+                return Ok(());
+            }
+            Some((user_id, None)) => {
+                self.replace_pending_account(&mut tx, user_id, &name, &hash)
+                    .await?;
+                (user_id, true)
+            }
+            None => {
+                let user_id: Uuid = sqlx::query_scalar("insert into users (email, display_name, password_hash) values ($1, $2, $3) returning id")
+                    .bind(email.as_str())
+                    .bind(&name)
+                    .bind(&hash)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|e| conflict_on(e, "users_email_key", "an account with this email is being created"))?;
+                (user_id, false)
+            }
+        };
         let org_id: Uuid = sqlx::query_scalar(
             "insert into organizations (slug, name) values ($1, $2) returning id",
         )
@@ -407,7 +504,7 @@ impl Identity {
                 action: "user.signed_up",
                 target_type: "user",
                 target_id: user_id.to_string(),
-                before: None,
+                before: replaced.then(|| json!({ "pendingAccountReplaced": true })),
                 after: Some(
                     json!({ "email": email.as_str(), "displayName": name, "organization": slug }),
                 ),
@@ -419,43 +516,190 @@ impl Identity {
         Ok(())
     }
 
-    /// Confirms an email address from the link's token (single use).
+    /// Resets an unverified account to a new sign-up: its organizations (no one else is in
+    /// them, and an unverified person could not act there) go, and so do its unused links.
+    async fn replace_pending_account(
+        &self,
+        conn: &mut PgConnection,
+        user_id: Uuid,
+        name: &str,
+        password_hash: &str,
+    ) -> Result<(), IdentityError> {
+        sqlx::query("update users set display_name = $2, password_hash = $3 where id = $1")
+            .bind(user_id)
+            .bind(name)
+            .bind(password_hash)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(
+            "delete from organizations o
+              where o.id in (select org_id from memberships where user_id = $1)
+                and not exists (select 1 from memberships m where m.org_id = o.id and m.user_id <> $1)",
+        )
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "update email_verifications set used_at = now() where user_id = $1 and used_at is null",
+        )
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Confirms an email address from the link's token (single use), with the password chosen
+    /// at the sign-up that mailed the link: holding the mailbox alone does not activate an
+    /// account someone else signed up for.
     pub async fn verify_email(
         &self,
         audit_actor: &AuditActor,
         token: &str,
+        password: &str,
     ) -> Result<(), IdentityError> {
         let mut tx = self.pool.begin().await?;
-        let user_id: Option<Uuid> = sqlx::query_scalar(
-            "update email_verifications set used_at = now()
-              where token_hash = $1 and used_at is null and expires_at > now()
-              returning user_id",
+        let row: Option<(Uuid, String)> = sqlx::query_as(
+            "select v.user_id, u.password_hash from email_verifications v join users u on u.id = v.user_id
+              where v.token_hash = $1 and v.used_at is null and v.expires_at > now()
+              for update of v",
         )
         .bind(hash_secret(token))
         .fetch_optional(&mut *tx)
         .await?;
-        let user_id = user_id.ok_or(IdentityError::InvalidToken)?;
+        let (user_id, hash) = row.ok_or(IdentityError::InvalidToken)?;
+        if !password_matches(password, &hash).await? {
+            return Err(IdentityError::validation(
+                "password",
+                "is not the one chosen when signing up (sign up again to choose a new one)",
+            ));
+        }
+        sqlx::query(
+            "update email_verifications set used_at = now() where user_id = $1 and used_at is null",
+        )
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query(
             "update users set email_verified_at = coalesce(email_verified_at, now()) where id = $1",
         )
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
-        let actor = AuditActor {
-            user_id: Some(user_id),
-            ..audit_actor.clone()
+        record_own_event(&mut tx, audit_actor, user_id, "user.email_verified", None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Mails a single-use link to set a new password, valid for [`RESET_TTL_MINUTES`]. The
+    /// caller sees the same outcome whether or not the address has an account; only verified
+    /// accounts get a link (a pending one is taken over by signing up again).
+    pub async fn request_password_reset(
+        &self,
+        audit_actor: &AuditActor,
+        email: &str,
+    ) -> Result<(), IdentityError> {
+        let email = Email::parse(email)?;
+        let mut tx = self.pool.begin().await?;
+        quota(&mut tx, MAIL_PER_RECIPIENT, email.as_str()).await?;
+        let user_id: Option<Uuid> = sqlx::query_scalar(
+            "select id from users where email = $1 and email_verified_at is not null",
+        )
+        .bind(email.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(user_id) = user_id else {
+            // Unknown address: nothing to send; the commit keeps the recipient's count.
+            tx.commit().await?;
+            return Ok(());
         };
-        audit::record(
+        let token = new_secret()?;
+        sqlx::query("insert into password_resets (token_hash, user_id, expires_at) values ($1, $2, now() + make_interval(mins => $3))")
+            .bind(hash_secret(&token))
+            .bind(user_id)
+            .bind(RESET_TTL_MINUTES as i32)
+            .execute(&mut *tx)
+            .await?;
+        outbox::enqueue_mail(
             &mut tx,
-            &actor,
-            AuditEntry {
-                org_id: None,
-                action: "user.email_verified",
-                target_type: "user",
-                target_id: user_id.to_string(),
-                before: None,
-                after: None,
-            },
+            email.as_str(),
+            "Reset your Tributary password",
+            &format!(
+                "Someone asked to reset the password of your Tributary account.\n\nChoose a new password within {RESET_TTL_MINUTES} minutes:\n{}/reset-password?token={token}\n\nIf this was not you, ignore this mail: your password stays as it is.\n",
+                self.public_url
+            ),
+        )
+        .await?;
+        record_own_event(
+            &mut tx,
+            audit_actor,
+            user_id,
+            "user.password_reset_requested",
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets a new password from a reset link's token (single use, unexpired) and ends every
+    /// session of the account: its refresh tokens are revoked, so its access tokens stop too.
+    pub async fn reset_password(
+        &self,
+        audit_actor: &AuditActor,
+        token: &str,
+        new_password: &str,
+    ) -> Result<(), IdentityError> {
+        let mut tx = self.pool.begin().await?;
+        let row: Option<(Uuid, String)> = sqlx::query_as(
+            "select r.user_id, u.email from password_resets r join users u on u.id = r.user_id
+              where r.token_hash = $1 and r.used_at is null and r.expires_at > now()
+              for update of r",
+        )
+        .bind(hash_secret(token))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (user_id, email) = row.ok_or(IdentityError::InvalidToken)?;
+        let email = Email::parse(&email)?;
+        // A refused password leaves the link usable (the transaction rolls back).
+        let password = Password::parse(new_password, local_part(&email))?;
+        let hash = hash_password(password.expose())?;
+        sqlx::query("update users set password_hash = $2 where id = $1")
+            .bind(user_id)
+            .bind(&hash)
+            .execute(&mut *tx)
+            .await?;
+        // Every other open link of the account dies with this one.
+        sqlx::query(
+            "update password_resets set used_at = now() where user_id = $1 and used_at is null",
+        )
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        let ended: i64 = sqlx::query_scalar(
+            "with ended as (
+                update refresh_tokens set revoked_at = now() where user_id = $1 and revoked_at is null
+                returning family_id)
+             select count(distinct family_id) from ended",
+        )
+        .bind(user_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        outbox::enqueue_mail(
+            &mut tx,
+            email.as_str(),
+            "Your Tributary password was changed",
+            &format!(
+                "The password of your Tributary account was just changed, and every session was signed out.\nIf this was not you, reset it again at {}/forgot-password.\n",
+                self.public_url
+            ),
+        )
+        .await?;
+        record_own_event(
+            &mut tx,
+            audit_actor,
+            user_id,
+            "user.password_reset",
+            Some(json!({ "sessionsEnded": ended })),
         )
         .await?;
         tx.commit().await?;
@@ -500,42 +744,17 @@ impl Identity {
         .bind(email.as_str())
         .fetch_optional(&self.pool)
         .await?;
-        let hash = row
-            .as_ref()
-            .map_or(dummy_hash(), |(_, h, _)| h.as_str())
-            .to_owned();
-        let password = password.to_owned();
-        let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-            .await
-            .map_err(|e| IdentityError::Internal(e.to_string()))?;
+        let hash = row.as_ref().map_or(dummy_hash(), |(_, h, _)| h.as_str());
+        let ok = password_matches(password, hash).await?;
         let Some((user_id, _, verified)) = row.filter(|_| ok) else {
             return Err(IdentityError::InvalidCredentials);
         };
         if verified.is_none() {
-            return Err(IdentityError::validation(
-                "email",
-                "is not verified yet: open the link we mailed you",
-            ));
+            return Err(not_verified());
         }
         let mut tx = self.pool.begin().await?;
         let session = self.new_session(&mut tx, user_id, Uuid::new_v4()).await?;
-        let actor = AuditActor {
-            user_id: Some(user_id),
-            ..audit_actor.clone()
-        };
-        audit::record(
-            &mut tx,
-            &actor,
-            AuditEntry {
-                org_id: None,
-                action: "user.signed_in",
-                target_type: "user",
-                target_id: user_id.to_string(),
-                before: None,
-                after: None,
-            },
-        )
-        .await?;
+        record_own_event(&mut tx, audit_actor, user_id, "user.signed_in", None).await?;
         tx.commit().await?;
         Ok(session)
     }
@@ -773,6 +992,9 @@ impl Identity {
                 "this person is already a member".into(),
             ));
         }
+        // Counted only for invitations that are sent (a refused one rolls back with the rest).
+        quota(&mut tx, INVITATIONS_PER_ACCOUNT, &actor.account_key()).await?;
+        quota(&mut tx, INVITATIONS_PER_ORG, &org_id.to_string()).await?;
         let token = new_secret()?;
         let invitation: Invitation = sqlx::query_as(
             "insert into invitations (org_id, email, role, token_hash, invited_by, expires_at)
@@ -842,6 +1064,55 @@ impl Identity {
         Ok(rows.into_iter().map(|i| (i.org_id, i)).collect())
     }
 
+    /// Revokes an open invitation: its link stops working (owners and admins; an invitation to
+    /// become owner only by owners, as only they send those).
+    pub async fn revoke_invitation(
+        &self,
+        actor: &Actor,
+        org_id: Uuid,
+        invitation_id: Uuid,
+    ) -> Result<Invitation, IdentityError> {
+        let mut tx = self.pool.begin().await?;
+        let mine = self
+            .require(&mut tx, actor, org_id, Role::can_manage_members)
+            .await?;
+        let role: String = sqlx::query_scalar(
+            "select role from invitations
+              where id = $1 and org_id = $2 and accepted_at is null and revoked_at is null
+              for update",
+        )
+        .bind(invitation_id)
+        .bind(org_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(IdentityError::NotFound)?;
+        if !mine.can_grant(role.parse()?) {
+            return Err(IdentityError::Forbidden);
+        }
+        let invitation: Invitation = sqlx::query_as(
+            "update invitations set revoked_at = now() where id = $1
+             returning id, org_id, email, role, created_at, expires_at",
+        )
+        .bind(invitation_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        audit::record(
+            &mut tx,
+            &actor.audit(),
+            AuditEntry {
+                org_id: Some(org_id),
+                action: "invitation.revoked",
+                target_type: "invitation",
+                target_id: invitation.id.to_string(),
+                before: Some(json!({ "email": invitation.email, "role": invitation.role })),
+                after: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(invitation)
+    }
+
     /// Accepts an invitation addressed to the calling user's verified email.
     pub async fn accept_invitation(
         &self,
@@ -850,6 +1121,15 @@ impl Identity {
     ) -> Result<Organization, IdentityError> {
         let user_id = actor.require_user()?;
         let mut tx = self.pool.begin().await?;
+        let (user_email, verified): (String, Option<DateTime<Utc>>) =
+            sqlx::query_as("select email, email_verified_at from users where id = $1")
+                .bind(user_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        if verified.is_none() {
+            // The address must be proven before it can claim what was sent to it.
+            return Err(not_verified());
+        }
         let row: Option<(Uuid, Uuid, String, String)> = sqlx::query_as(
             "select id, org_id, email, role from invitations
               where token_hash = $1 and accepted_at is null and revoked_at is null and expires_at > now()
@@ -859,10 +1139,6 @@ impl Identity {
         .fetch_optional(&mut *tx)
         .await?;
         let (invitation_id, org_id, email, role) = row.ok_or(IdentityError::InvalidToken)?;
-        let user_email: String = sqlx::query_scalar("select email from users where id = $1")
-            .bind(user_id)
-            .fetch_one(&mut *tx)
-            .await?;
         if user_email != email {
             // The link was meant for someone else; say nothing about which address it names.
             return Err(IdentityError::InvalidToken);

@@ -55,6 +55,8 @@ pub struct Config {
     pub mail: crate::mailer::MailTransport,
     pub shutdown_grace: Duration,
     pub max_body_bytes: usize,
+    /// Proxies whose forwarding headers name the client (for rate limits and the audit trail).
+    pub trusted_proxies: tributary_api::client_addr::TrustedProxies,
 }
 
 /// Reads a variable through `lookup`, treating empty values as unset.
@@ -294,6 +296,14 @@ impl Config {
             }
         };
 
+        let trusted_proxies = tributary_api::client_addr::TrustedProxies::parse(
+            &vars.get("TRIBUTARY_TRUSTED_PROXIES").unwrap_or_default(),
+        )
+        .map_err(|reason| ConfigError::Invalid {
+            var: "TRIBUTARY_TRUSTED_PROXIES",
+            reason,
+        })?;
+
         Ok(Self {
             listen: vars.parsed("TRIBUTARY_LISTEN", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
             database,
@@ -317,6 +327,7 @@ impl Config {
                 vars.parsed("TRIBUTARY_SHUTDOWN_GRACE_SECS", 10u64)?,
             ),
             max_body_bytes: vars.parsed("TRIBUTARY_MAX_BODY_BYTES", 256 * 1024usize)?,
+            trusted_proxies,
         })
     }
 }
@@ -359,7 +370,19 @@ mod tests {
         assert_eq!(config.kafka.password.expose_secret(), "s3cret");
         assert_eq!(config.log_format, LogFormat::Text);
         assert!(!config.graphiql);
+        assert!(
+            config.trusted_proxies.is_empty(),
+            "no proxy is trusted unless configured"
+        );
         assert_eq!(config.external_schema_interval, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn trusted_proxies_are_read() {
+        let mut pairs = BASE.to_vec();
+        pairs.push(("TRIBUTARY_TRUSTED_PROXIES", " 10.0.0.0/8, fd00::/8 "));
+        let config = load(&pairs).expect("valid");
+        assert!(!config.trusted_proxies.is_empty());
     }
 
     #[test]
@@ -481,6 +504,16 @@ mod tests {
                 "TRIBUTARY_EXTERNAL_SCHEMA_INTERVAL_SECS",
                 "2",
                 "TRIBUTARY_EXTERNAL_SCHEMA_INTERVAL_SECS",
+            ),
+            (
+                "TRIBUTARY_TRUSTED_PROXIES",
+                "10.0.0.0/8,proxy.internal",
+                "TRIBUTARY_TRUSTED_PROXIES",
+            ),
+            (
+                "TRIBUTARY_TRUSTED_PROXIES",
+                "10.0.0.1/8",
+                "TRIBUTARY_TRUSTED_PROXIES",
             ),
         ];
         for (var, value, expected) in cases {

@@ -18,7 +18,7 @@ use tributary_api::{AppState, DevFeatures, HttpLimits};
 use tributary_db::{DbError, MigrationStatus};
 use tributary_identity::Identity;
 use tributary_provisioning::{KafkaAdmin, KafkaAdminError};
-use tributary_web::session::{PortalSession, refresh_middleware};
+use tributary_web::session::{PortalSession, refresh_middleware, refuse_cross_origin};
 
 use crate::Config;
 
@@ -80,6 +80,7 @@ pub fn router(state: AppState, site_root: &Path) -> Router {
     };
     let context_session = session.clone();
     let shell_options = options.clone();
+    let proxies = state.limits.trusted_proxies.clone();
     let portal = Router::new()
         .leptos_routes_with_context(
             &options,
@@ -97,8 +98,17 @@ pub fn router(state: AppState, site_root: &Path) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler(tributary_web::shell))
         .layer(axum::middleware::from_fn_with_state(
-            session,
+            session.clone(),
             refresh_middleware,
+        ))
+        // Outside the refresh: a refused request does not even rotate the session.
+        .layer(axum::middleware::from_fn_with_state(
+            session,
+            refuse_cross_origin,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            proxies,
+            tributary_api::client_addr::resolve,
         ))
         .with_state(options);
 
@@ -163,6 +173,7 @@ pub async fn serve(config: &Config) -> Result<(), StartupError> {
     }
     let limits = HttpLimits {
         max_body_bytes: config.max_body_bytes,
+        trusted_proxies: config.trusted_proxies.clone(),
         ..HttpLimits::default()
     };
     let identity = Identity::new(pool.clone(), config.jwt.clone(), config.public_url.clone());

@@ -717,6 +717,8 @@ fn check_chart(ctx: &Ctx, run_dir: &Path) -> Result<(), String> {
                 "kafka.caConfigMap=kafka-ca",
                 "--set",
                 "replicaCount=3",
+                "--set",
+                "trustedProxies=10.0.0.0/8",
             ],
         ),
     ];

@@ -32,6 +32,10 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
   value: {{ .Values.log.format | quote }}
 - name: TRIBUTARY_SITE_ROOT
   value: /srv/tributary/site
+{{- if .Values.trustedProxies }}
+- name: TRIBUTARY_TRUSTED_PROXIES
+  value: {{ .Values.trustedProxies | quote }}
+{{- end }}
 - name: DATABASE_URL
   valueFrom:
     secretKeyRef: { name: {{ required "existingSecret is required" .Values.existingSecret }}, key: DATABASE_URL }

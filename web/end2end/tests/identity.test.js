@@ -1,5 +1,6 @@
-// Accounts and organizations in a real browser: sign up, confirm the email, sign in, manage
-// members, invitations, roles and API tokens, switch organizations, sign out.
+// Accounts and organizations in a real browser: sign up, confirm the email, sign in, reset a
+// forgotten password, manage members, invitations, roles and API tokens, switch organizations,
+// sign out.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -33,6 +34,7 @@ async function signUpAndVerify(page, { email, name, org }) {
   await page.locator('#sign-up-done').waitFor();
   const verification = await mail(email, 'Verify your email');
   await goto(page, linkIn(verification.body));
+  await page.fill('#password', PASSWORD);
   await page.click('#verify-button');
   await page.locator('#verify-done').waitFor();
 }
@@ -94,6 +96,68 @@ test('bad input is shown next to the field and keeps what was typed', async () =
   await page.locator('#form-error').waitFor();
   assert.match(await page.locator('#form-error').innerText(), /email or password is incorrect/);
   assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a forgotten password is reset through the mailed link, which works once', async () => {
+  const { context, page, problems } = await newPage();
+  const email = `${unique('forgetful')}@example.com`;
+  await signUpAndVerify(page, { email, name: 'Fran Forgetful', org: unique('Forgetful Org') });
+  // A second browser stays signed in: the reset must sign it out.
+  const other = await newPage();
+  await signIn(other.page, email);
+
+  await goto(page, '/sign-in');
+  await page.click('#forgot-password-link');
+  await page.waitForURL(/\/forgot-password/);
+  await page.waitForSelector('.app[data-hydrated="true"]');
+  await page.fill('#email', 'not-an-email@x');
+  await page.click('#forgot-form button[type=submit]');
+  await page.locator('#email-error').waitFor();
+  assert.match(await page.locator('#email-error').innerText(), /^This is not a valid email address/);
+  await page.fill('#email', email);
+  await page.click('#forgot-form button[type=submit]');
+  await page.locator('#forgot-done').waitFor();
+  assert.match(await page.locator('#forgot-done').innerText(), /If an account uses this address/);
+  await page.screenshot({ path: join(OUTPUT, 'forgot-password-sent.png'), fullPage: true });
+
+  const reset = await mail(email, 'Reset your Tributary password');
+  const link = linkIn(reset.body);
+  assert.match(link, /^\/reset-password\?token=/);
+  await goto(page, link);
+  await page.fill('#password', 'short');
+  assert.equal(await page.locator('#password-hint').innerText(), '7 more characters needed.');
+  await page.fill('#password', 'password1234');
+  await page.click('#reset-form button[type=submit]');
+  await page.locator('#password-error').waitFor();
+  assert.equal(await page.locator('#password-error').innerText(), 'This is a well-known password');
+  await page.screenshot({ path: join(OUTPUT, 'reset-password-error.png'), fullPage: true });
+  const newPassword = 'a brand new and unusual passphrase';
+  await page.fill('#password', newPassword);
+  await page.click('#reset-form button[type=submit]');
+  await page.locator('#reset-done').waitFor();
+  await page.screenshot({ path: join(OUTPUT, 'reset-password-done.png'), fullPage: true });
+
+  // The other browser's session ended.
+  await goto(other.page, '/organization');
+  await other.page.locator('text=Sign in to see your organization').waitFor();
+
+  // The link works once.
+  await goto(page, link);
+  await page.fill('#password', 'another fresh passphrase 42');
+  await page.click('#reset-form button[type=submit]');
+  await page.locator('#reset-error').waitFor();
+
+  // The old password is gone; the new one signs in.
+  await goto(page, '/sign-in');
+  await page.fill('#email', email);
+  await page.fill('#password', PASSWORD);
+  await page.click('#sign-in-form button[type=submit]');
+  await page.locator('#form-error').waitFor();
+  await signInWith(page, email, newPassword);
+  assert.deepEqual(problems, []);
+  assert.deepEqual(other.problems, []);
+  await other.context.close();
   await context.close();
 });
 
@@ -166,6 +230,18 @@ test('invite a member, accept, change the role, and switch organizations', async
   await owner.page.click('#invite-form button[type=submit]');
   await owner.page.locator(`#invitation-list >> text=${inviteeEmail}`).waitFor();
   await owner.page.screenshot({ path: join(OUTPUT, 'organization-invitation.png'), fullPage: true });
+
+  // An invitation sent to the wrong address is revoked; its link stops working.
+  const wrongEmail = `${unique('wrong')}@example.com`;
+  await owner.page.fill('#invite-email', wrongEmail);
+  await owner.page.click('#invite-form button[type=submit]');
+  const wrongItem = owner.page.locator(`#invitation-list li[data-invitation="${wrongEmail}"]`);
+  await wrongItem.waitFor();
+  await wrongItem.locator('.revoke-invitation').click();
+  assert.match(await wrongItem.innerText(), /link stops working/);
+  await wrongItem.locator('.confirm-revoke-invitation').click();
+  await wrongItem.waitFor({ state: 'detached' });
+  await owner.page.locator(`#invitation-list >> text=${inviteeEmail}`).waitFor();
 
   const invitation = await mail(inviteeEmail, 'You are invited');
   await signIn(invitee.page, inviteeEmail);

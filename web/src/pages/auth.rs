@@ -1,10 +1,12 @@
-//! Signing up, in, and confirming links from mails.
+//! Signing up, in, resetting a forgotten password, and confirming links from mails.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::{AcceptInvitation, FormError, SignIn, SignUp, VerifyEmail};
+use crate::api::{
+    AcceptInvitation, FormError, RequestPasswordReset, ResetPassword, SignIn, SignUp, VerifyEmail,
+};
 use crate::components::FieldError;
 
 /// The error of the latest submission, for one field.
@@ -29,6 +31,37 @@ fn form_error<T: Clone + Send + Sync + 'static>(
     })
 }
 
+/// Whether a submission with a mailed link's token was refused because of the link.
+fn link_refused<T>(value: &Option<Result<Result<T, FormError>, ServerFnError>>) -> bool {
+    matches!(value, Some(Ok(Err(e))) if e.code == "UNAUTHENTICATED")
+}
+
+/// An error of a link form that is neither about a field nor about the link (e.g. too many tries).
+fn other_error<T: Clone + Send + Sync + 'static>(
+    value: Signal<Option<Result<Result<T, FormError>, ServerFnError>>>,
+) -> Signal<Option<String>> {
+    let general = form_error(value);
+    Signal::derive(move || {
+        if link_refused(&value.get()) {
+            None
+        } else {
+            general.get()
+        }
+    })
+}
+
+/// What the hint under a new password says while it is typed.
+fn password_hint(password: &str) -> String {
+    let len = password.chars().count();
+    if len == 0 {
+        "At least 12 characters.".to_owned()
+    } else if len < 12 {
+        format!("{} more characters needed.", 12 - len)
+    } else {
+        "Length is fine.".to_owned()
+    }
+}
+
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
@@ -48,6 +81,7 @@ pub fn SignInPage() -> impl IntoView {
                     <span class="field-label">"Password"</span>
                     <input type="password" name="password" id="password" autocomplete="current-password" required />
                 </label>
+                <p class="field-hint"><a href="/forgot-password" id="forgot-password-link">"Forgot password?"</a></p>
                 <FieldError id="form-error" message=form_error(value) />
                 <button type="submit" class="button button-primary" disabled=move || action.pending().get()>
                     {move || if action.pending().get() { "Signing in…" } else { "Sign in" }}
@@ -62,16 +96,7 @@ pub fn SignUpPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
     let value = Signal::derive(move || action.value().get());
     let (password, set_password) = signal(String::new());
-    let password_hint = move || {
-        let len = password.get().chars().count();
-        if len == 0 {
-            "At least 12 characters.".to_owned()
-        } else if len < 12 {
-            format!("{} more characters needed.", 12 - len)
-        } else {
-            "Length is fine.".to_owned()
-        }
-    };
+    let password_hint = move || password_hint(&password.get());
     let done = move || matches!(value.get(), Some(Ok(Ok(_))));
     view! {
         <Title text="Sign up" />
@@ -152,14 +177,23 @@ pub fn VerifyEmailPage() -> impl IntoView {
                         .into_any()
                 }
                 other => {
-                    let failed = matches!(other, Some(Ok(Err(_))) | Some(Err(_)));
+                    // A wrong password is shown at its field, a spent link here, anything else below.
+                    let link_failed = link_refused(&other);
                     view! {
-                        <p class="page-description">"One click confirms the address this link was sent to."</p>
-                        <ActionForm action=action attr:class="stack">
+                        <p class="page-description">
+                            "Enter the password you chose when signing up: it confirms the sign-up was yours."
+                        </p>
+                        <ActionForm action=action attr:id="verify-form" attr:class="stack">
                             <input type="hidden" name="token" prop:value=token />
+                            <label class="field">
+                                <span class="field-label">"Password"</span>
+                                <input type="password" name="password" id="password" autocomplete="current-password" required aria-describedby="password-error" />
+                            </label>
+                            <FieldError id="password-error" message=field_error(value, "password") />
+                            <FieldError id="form-error" message=other_error(value) />
                             <button type="submit" class="button button-primary" id="verify-button">"Confirm email"</button>
                         </ActionForm>
-                        <Show when=move || failed>
+                        <Show when=move || link_failed>
                             <p class="field-error" role="alert" id="verify-error">
                                 "This link is invalid or has expired. Sign up again to get a new one."
                             </p>
@@ -207,6 +241,110 @@ pub fn AcceptInvitationPage() -> impl IntoView {
                             <button type="submit" class="button button-primary" id="accept-button">"Accept invitation"</button>
                         </ActionForm>
                         {error.map(|e| view! { <p class="field-error" role="alert" id="accept-error">{e}</p> })}
+                    }
+                        .into_any()
+                }
+            }}
+        </div>
+    }
+}
+
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let action = ServerAction::<RequestPasswordReset>::new();
+    let value = Signal::derive(move || action.value().get());
+    let done = move || matches!(value.get(), Some(Ok(Ok(_))));
+    view! {
+        <Title text="Forgot password" />
+        <div class="auth-card">
+            <h1>"Reset your password"</h1>
+            <p class="page-description">
+                "We mail you a link to choose a new one; it works once, for 30 minutes. Remembered it? "
+                <a href="/sign-in">"Sign in"</a>
+            </p>
+            <Show
+                when=done
+                fallback=move || {
+                    view! {
+                        <ActionForm action=action attr:id="forgot-form" attr:class="stack">
+                            <label class="field">
+                                <span class="field-label">"Email"</span>
+                                <input type="email" name="email" id="email" autocomplete="email" required aria-describedby="email-error" />
+                            </label>
+                            <FieldError id="email-error" message=field_error(value, "email") />
+                            <FieldError id="form-error" message=form_error(value) />
+                            <button type="submit" class="button button-primary" disabled=move || action.pending().get()>
+                                {move || if action.pending().get() { "Sending…" } else { "Send reset link" }}
+                            </button>
+                        </ActionForm>
+                    }
+                }
+            >
+                <div class="callout callout-ok" role="status" id="forgot-done">
+                    {move || match value.get() {
+                        Some(Ok(Ok(message))) => message,
+                        _ => String::new(),
+                    }}
+                </div>
+            </Show>
+        </div>
+    }
+}
+
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let query = use_query_map();
+    let token = move || query.read().get("token").unwrap_or_default();
+    let action = ServerAction::<ResetPassword>::new();
+    let value = Signal::derive(move || action.value().get());
+    let (password, set_password) = signal(String::new());
+    let hint = move || password_hint(&password.get());
+    view! {
+        <Title text="Choose a new password" />
+        <div class="auth-card">
+            <h1>"Choose a new password"</h1>
+            {move || match value.get() {
+                Some(Ok(Ok(()))) => {
+                    view! {
+                        <div class="callout callout-ok" role="status" id="reset-done">
+                            "Your password is changed and every session was signed out. "
+                            <a href="/sign-in">"Sign in"</a>
+                        </div>
+                    }
+                        .into_any()
+                }
+                other => {
+                    let link_failed = link_refused(&other);
+                    view! {
+                        <p class="page-description">"Every device signed in to your account is signed out when you save."</p>
+                        <ActionForm action=action attr:id="reset-form" attr:class="stack">
+                            <input type="hidden" name="token" prop:value=token />
+                            <label class="field">
+                                <span class="field-label">"New password"</span>
+                                <input
+                                    type="password"
+                                    name="password"
+                                    id="password"
+                                    autocomplete="new-password"
+                                    required
+                                    minlength="12"
+                                    aria-describedby="password-hint password-error"
+                                    on:input=move |ev| set_password.set(event_target_value(&ev))
+                                />
+                            </label>
+                            <p class="field-hint" id="password-hint" aria-live="polite">{hint}</p>
+                            <FieldError id="password-error" message=field_error(value, "password") />
+                            <FieldError id="form-error" message=other_error(value) />
+                            <button type="submit" class="button button-primary" disabled=move || action.pending().get()>
+                                {move || if action.pending().get() { "Saving…" } else { "Save password" }}
+                            </button>
+                        </ActionForm>
+                        <Show when=move || link_failed>
+                            <p class="field-error" role="alert" id="reset-error">
+                                "This link is invalid, used or expired. "
+                                <a href="/forgot-password">"Ask for a new one"</a>
+                            </p>
+                        </Show>
                     }
                         .into_any()
                 }

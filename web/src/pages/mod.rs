@@ -5,7 +5,10 @@ mod org;
 mod stream_page;
 mod streams;
 
-pub use auth::{AcceptInvitationPage, SignInPage, SignUpPage, VerifyEmailPage};
+pub use auth::{
+    AcceptInvitationPage, ForgotPasswordPage, ResetPasswordPage, SignInPage, SignUpPage,
+    VerifyEmailPage,
+};
 pub use not_found::NotFound;
 pub use operator::OperatorClustersPage;
 pub use org::OrganizationPage;

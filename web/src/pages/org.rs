@@ -6,7 +6,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::{
     ChangeMemberRole, CreateApiToken, FormError, InviteMember, OrgOverview, RemoveMember,
-    RevokeApiToken, load_audit_log, load_organization,
+    RevokeApiToken, RevokeInvitation, load_audit_log, load_organization,
 };
 use crate::components::{ConfirmToggle, FieldError};
 
@@ -36,6 +36,7 @@ pub fn OrganizationPage() -> impl IntoView {
     let remove = ServerAction::<RemoveMember>::new();
     let create_token = ServerAction::<CreateApiToken>::new();
     let revoke = ServerAction::<RevokeApiToken>::new();
+    let revoke_invitation = ServerAction::<RevokeInvitation>::new();
     // Which token creation the user has dismissed the secret of; kept here because the token
     // list below is rebuilt after every change, and a rebuilt list must not show the secret again.
     let dismissed = RwSignal::new(0usize);
@@ -49,6 +50,7 @@ pub fn OrganizationPage() -> impl IntoView {
                 remove.version().get(),
                 create_token.version().get(),
                 revoke.version().get(),
+                revoke_invitation.version().get(),
             )
         },
         |(org, ..)| load_organization(org),
@@ -61,7 +63,7 @@ pub fn OrganizationPage() -> impl IntoView {
                     .get()
                     .map(|result| match result {
                         Ok(Ok(org)) => {
-                            view! { <OrgBody org invite change_role remove create_token revoke dismissed /> }.into_any()
+                            view! { <OrgBody org invite revoke_invitation change_role remove create_token revoke dismissed /> }.into_any()
                         }
                         Ok(Err(e)) if e.code == "UNAUTHENTICATED" => view! { <SignInFirst /> }.into_any(),
                         Ok(Err(e)) => {
@@ -93,6 +95,7 @@ fn SignInFirst() -> impl IntoView {
 fn OrgBody(
     org: OrgOverview,
     invite: ServerAction<InviteMember>,
+    revoke_invitation: ServerAction<RevokeInvitation>,
     change_role: ServerAction<ChangeMemberRole>,
     remove: ServerAction<RemoveMember>,
     create_token: ServerAction<CreateApiToken>,
@@ -145,7 +148,7 @@ fn OrgBody(
         {manage
             .then(|| {
                 let org_id = org_id.clone();
-                view! { <Invitations org_id invitations=org.invitations.clone().unwrap_or_default() invite /> }
+                view! { <Invitations org_id invitations=org.invitations.clone().unwrap_or_default() invite revoke=revoke_invitation /> }
             })}
 
         {manage
@@ -230,13 +233,16 @@ fn Invitations(
     org_id: String,
     invitations: Vec<crate::api::InvitationRow>,
     invite: ServerAction<InviteMember>,
+    revoke: ServerAction<RevokeInvitation>,
 ) -> impl IntoView {
     let value = Signal::derive(move || invite.value().get());
+    let revoke_value = Signal::derive(move || revoke.value().get());
+    let invite_org = org_id.clone();
     view! {
         <section class="panel" aria-labelledby="invitations-heading">
             <h2 id="invitations-heading">"Invitations"</h2>
             <ActionForm action=invite attr:id="invite-form" attr:class="form-row">
-                <input type="hidden" name="org_id" value=org_id />
+                <input type="hidden" name="org_id" value=invite_org />
                 <label class="field">
                     <span class="field-label">"Email"</span>
                     <input type="email" name="email" id="invite-email" required />
@@ -251,6 +257,7 @@ fn Invitations(
             </ActionForm>
             <FieldError id="invite-email-error" message=error_of(value, Some("email")) />
             <FieldError id="invite-error" message=error_of(value, None) />
+            <FieldError id="revoke-invitation-error" message=error_of(revoke_value, None) />
             {if invitations.is_empty() {
                 view! { <p class="muted" id="no-invitations">"No open invitations."</p> }.into_any()
             } else {
@@ -258,7 +265,25 @@ fn Invitations(
                     <ul class="plain-list" id="invitation-list">
                         {invitations
                             .into_iter()
-                            .map(|i| view! { <li>{format!("{} — {} (expires {})", i.email, i.role, &i.expires_at[..10.min(i.expires_at.len())])}</li> })
+                            .map(|i| {
+                                // Stored: the confirmation's children are rebuilt on each toggle.
+                                let org_id = StoredValue::new(org_id.clone());
+                                let invitation_id = StoredValue::new(i.id.clone());
+                                view! {
+                                    <li data-invitation=i.email.clone()>
+                                        {format!("{} — {} (expires {})", i.email, i.role, &i.expires_at[..10.min(i.expires_at.len())])}
+                                        " "
+                                        <ConfirmToggle label="Revoke" trigger_class="revoke-invitation">
+                                            <ActionForm action=revoke attr:class="inline-form confirm">
+                                                <input type="hidden" name="org_id" value=org_id.get_value() />
+                                                <input type="hidden" name="invitation_id" value=invitation_id.get_value() />
+                                                <span class="confirm-text">"The mailed link stops working."</span>
+                                                <button type="submit" class="button button-danger button-small confirm-revoke-invitation">"Revoke"</button>
+                                            </ActionForm>
+                                        </ConfirmToggle>
+                                    </li>
+                                }
+                            })
                             .collect_view()}
                     </ul>
                 }

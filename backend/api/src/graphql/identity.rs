@@ -422,6 +422,13 @@ pub struct SignUpPayload {
     pub message: String,
 }
 
+/// An answer that is only a message to show.
+#[derive(SimpleObject)]
+pub struct MessagePayload {
+    /// The same whatever the outcome, where that could reveal whether an account exists.
+    pub message: String,
+}
+
 #[derive(SimpleObject)]
 pub struct SessionPayload {
     pub access_token: String,
@@ -467,7 +474,10 @@ async fn limit(
     limit: rate_limit::Limit,
     account: Option<&str>,
 ) -> async_graphql::Result<()> {
-    let address = request(ctx).client_addr.as_deref().unwrap_or("unknown");
+    let address = request(ctx)
+        .client_addr
+        .as_deref()
+        .map_or_else(|| "unknown".to_owned(), rate_limit::address_bucket);
     let key = match account {
         Some(account) => format!("{address}:{account}"),
         None => address.to_owned(),
@@ -504,12 +514,59 @@ impl IdentityMutation {
         })
     }
 
-    /// Confirms an email address with the token from the mailed link.
-    async fn verify_email(&self, ctx: &Context<'_>, token: String) -> async_graphql::Result<bool> {
+    /// Confirms an email address with the token from the mailed link and the password chosen
+    /// at that sign-up (holding the mailbox alone does not activate someone else's sign-up).
+    async fn verify_email(
+        &self,
+        ctx: &Context<'_>,
+        token: String,
+        password: String,
+    ) -> async_graphql::Result<bool> {
         let req = request(ctx);
         limit(ctx, rate_limit::TOKENS_PER_ADDRESS, None).await?;
         identity(ctx)?
-            .verify_email(&req.audit(), &token)
+            .verify_email(&req.audit(), &token, &password)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(true)
+    }
+
+    /// Mails a single-use link (valid 30 minutes) to choose a new password. The answer is the
+    /// same whether or not the address has an account.
+    async fn request_password_reset(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+    ) -> async_graphql::Result<MessagePayload> {
+        let req = request(ctx);
+        limit(ctx, rate_limit::PASSWORD_RESET_PER_ADDRESS, None).await?;
+        limit(
+            ctx,
+            rate_limit::PASSWORD_RESET_PER_ACCOUNT,
+            Some(&email.trim().to_lowercase()),
+        )
+        .await?;
+        identity(ctx)?
+            .request_password_reset(&req.audit(), &email)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(MessagePayload {
+            message: "If an account uses this address, we sent it a link to choose a new password."
+                .into(),
+        })
+    }
+
+    /// Sets a new password with the token from a reset mail; every session of the account ends.
+    async fn reset_password(
+        &self,
+        ctx: &Context<'_>,
+        token: String,
+        password: String,
+    ) -> async_graphql::Result<bool> {
+        let req = request(ctx);
+        limit(ctx, rate_limit::PASSWORD_RESET_PER_ADDRESS, None).await?;
+        identity(ctx)?
+            .reset_password(&req.audit(), &token, &password)
             .await
             .map_err(ApiError::from)?;
         Ok(true)
@@ -587,6 +644,21 @@ impl IdentityMutation {
         let actor = request(ctx).require_actor()?;
         let invitation = identity(ctx)?
             .invite(actor, organization_id, &email, role.into())
+            .await
+            .map_err(ApiError::from)?;
+        Ok(invitation.into())
+    }
+
+    /// Revokes an open invitation; its link stops working (owners and admins).
+    async fn revoke_invitation(
+        &self,
+        ctx: &Context<'_>,
+        organization_id: Uuid,
+        invitation_id: Uuid,
+    ) -> async_graphql::Result<Invitation> {
+        let actor = request(ctx).require_actor()?;
+        let invitation = identity(ctx)?
+            .revoke_invitation(actor, organization_id, invitation_id)
             .await
             .map_err(ApiError::from)?;
         Ok(invitation.into())

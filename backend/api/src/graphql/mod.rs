@@ -3,8 +3,6 @@
 mod identity;
 mod streams;
 
-use std::net::SocketAddr;
-
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::{
     Data, MergedObject, MergedSubscription, Object, Schema, dataloader::DataLoader,
@@ -13,14 +11,14 @@ use async_graphql::{
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::{
     Extension,
-    extract::{ConnectInfo, State, WebSocketUpgrade},
+    extract::{State, WebSocketUpgrade},
     http::HeaderMap,
     response::{Html, IntoResponse},
 };
 use sqlx::PgPool;
 use tributary_identity::Identity;
 
-use crate::AppState;
+use crate::{AppState, client_addr::ClientAddr};
 
 /// Queries that describe the platform itself.
 #[derive(Default)]
@@ -105,8 +103,8 @@ pub fn sdl() -> String {
 
 pub(crate) async fn graphql_handler(
     State(state): State<AppState>,
-    // An extension (not the extractor) so in-process callers without a socket still work.
-    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    // Optional, so in-process callers without a socket still work.
+    client: Option<Extension<ClientAddr>>,
     headers: HeaderMap,
     request: GraphQLRequest,
 ) -> GraphQLResponse {
@@ -114,7 +112,7 @@ pub(crate) async fn graphql_handler(
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let client_addr = connect.map(|Extension(ConnectInfo(addr))| addr.ip().to_string());
+    let client_addr = client.map(|Extension(ClientAddr(ip))| ip.to_string());
     match crate::auth::authenticate(&state.identity, &headers, request_id, client_addr).await {
         Ok(context) => state
             .schema
@@ -144,11 +142,11 @@ pub(crate) async fn graphiql() -> impl IntoResponse {
 /// `graphql-ws`). Clients authenticate in `connection_init`: `{"Authorization": "Bearer …"}`.
 pub(crate) async fn graphql_ws(
     State(state): State<AppState>,
-    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    client: Option<Extension<ClientAddr>>,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> axum::response::Response {
-    let client_addr = connect.map(|Extension(ConnectInfo(addr))| addr.ip().to_string());
+    let client_addr = client.map(|Extension(ClientAddr(ip))| ip.to_string());
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |stream| {
