@@ -2,6 +2,7 @@
 
 mod authorization;
 mod binary;
+mod errors;
 mod graphql;
 mod health;
 mod identity;
