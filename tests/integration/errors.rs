@@ -8,7 +8,7 @@ use std::{collections::HashMap, time::Duration};
 use serde_json::{Value, json};
 use tributary_tests::{TestApp, unique};
 
-use crate::subscriptions::{connect, next, send};
+use crate::subscriptions::{acked, next, send};
 
 const INTROSPECTION: &str = "query {
   __schema {
@@ -335,13 +335,7 @@ async fn every_operation_codes_every_malformed_argument() {
     }
     let cases = cases(&schema, &roots);
     let mut problems = Vec::new();
-    let mut socket = connect(&app, Some(&token)).await;
-    assert_eq!(
-        next(&mut socket, Duration::from_secs(5))
-            .await
-            .expect("ack")["type"],
-        "connection_ack"
-    );
+    let mut socket = acked(&app, Some(&token)).await;
     let (mut http, mut ws) = (0, 0);
     for (i, case) in cases.iter().enumerate() {
         let errors = if case.operation == "subscription" {
@@ -477,13 +471,7 @@ async fn refused_documents_and_bodies_carry_codes() {
     }
 
     // The WebSocket endpoint codes its refusals too.
-    let mut socket = connect(&app, None).await;
-    assert_eq!(
-        next(&mut socket, Duration::from_secs(5))
-            .await
-            .expect("ack")["type"],
-        "connection_ack"
-    );
+    let mut socket = acked(&app, None).await;
     for (id, query, expected) in [
         ("1", "subscription { auditEvents(", "GRAPHQL_PARSE_FAILED"),
         (

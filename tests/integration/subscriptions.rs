@@ -10,7 +10,7 @@ use tributary_tests::{TestApp, unique};
 pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-pub(crate) async fn connect(app: &TestApp, token: Option<&str>) -> Socket {
+async fn connect(app: &TestApp, token: Option<&str>) -> Socket {
     let mut request = format!("ws://{}/graphql/ws", app.addr)
         .into_client_request()
         .expect("request");
@@ -72,16 +72,10 @@ async fn admins_receive_audit_events_live() {
         .await;
     let token = app.token_for(admin).await;
 
-    let mut socket = connect(&app, Some(&token)).await;
-    assert_eq!(
-        next(&mut socket, Duration::from_secs(5))
-            .await
-            .expect("ack")["type"],
-        "connection_ack"
-    );
+    let mut socket = acked(&app, Some(&token)).await;
     send(&mut socket, json!({ "id": "1", "type": "subscribe", "payload": { "query": SUBSCRIBE, "variables": { "org": org } } })).await;
-    // Give the subscription its first poll, then change something.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Let the subscription start (it learns where the log ends), then change something.
+    assert!(sync(&mut socket).await.is_empty(), "the subscription runs");
     let created = app
         .graphql_as(&token, "mutation($o: UUID!) { createApiToken(input: { organizationId: $o, name: \"live\", scopes: [READ] }) { secret } }", json!({ "o": org }))
         .await;
@@ -118,13 +112,7 @@ async fn subscriptions_authorize_like_queries() {
         (Some(app.token_for(stranger).await), "NOT_FOUND"),
         (None, "UNAUTHENTICATED"),
     ] {
-        let mut socket = connect(&app, token.as_deref()).await;
-        assert_eq!(
-            next(&mut socket, Duration::from_secs(5))
-                .await
-                .expect("ack")["type"],
-            "connection_ack"
-        );
+        let mut socket = acked(&app, token.as_deref()).await;
         send(&mut socket, json!({ "id": "1", "type": "subscribe", "payload": { "query": SUBSCRIBE, "variables": { "org": org } } })).await;
         let message = next(&mut socket, Duration::from_secs(5))
             .await
@@ -187,8 +175,9 @@ async fn subscribe(socket: &mut Socket, id: &str, org: uuid::Uuid) {
     .await;
 }
 
-async fn acked(app: &TestApp, token: &str) -> Socket {
-    let mut socket = connect(app, Some(token)).await;
+/// A connection the server acknowledged.
+pub(crate) async fn acked(app: &TestApp, token: Option<&str>) -> Socket {
+    let mut socket = connect(app, token).await;
     assert_eq!(
         next(&mut socket, Duration::from_secs(5))
             .await
@@ -223,7 +212,7 @@ async fn subscriptions_end_when_the_session_ends() {
         .org_with(&unique("ending"), &[(admin, "admin")], false)
         .await;
     let token = app.token_for(admin).await;
-    let mut socket = acked(&app, &token).await;
+    let mut socket = acked(&app, Some(&token)).await;
     subscribe(&mut socket, "1", org).await;
     assert!(sync(&mut socket).await.is_empty(), "the subscription runs");
 
@@ -265,7 +254,7 @@ async fn subscriptions_end_when_the_access_token_expires() {
     config.access_ttl = Duration::from_secs(3);
     let (token, _) = config.issue(admin, session).expect("token");
 
-    let mut socket = acked(&app, &token).await;
+    let mut socket = acked(&app, Some(&token)).await;
     subscribe(&mut socket, "1", org).await;
     assert!(sync(&mut socket).await.is_empty(), "the subscription runs");
     let started = tokio::time::Instant::now();
@@ -288,7 +277,7 @@ async fn open_subscriptions_are_capped_per_connection_and_per_caller() {
     let token = app.token_for(admin).await;
 
     // One connection: up to its cap, then refused with a code.
-    let mut first = acked(&app, &token).await;
+    let mut first = acked(&app, Some(&token)).await;
     for i in 0..MAX_SUBSCRIPTIONS_PER_CONNECTION {
         subscribe(&mut first, &format!("a{i}"), org).await;
     }
@@ -313,7 +302,7 @@ async fn open_subscriptions_are_capped_per_connection_and_per_caller() {
     let mut sockets = vec![first];
     let mut held = MAX_SUBSCRIPTIONS_PER_CONNECTION;
     while held < MAX_SUBSCRIPTIONS_PER_CALLER {
-        let mut socket = acked(&app, &token).await;
+        let mut socket = acked(&app, Some(&token)).await;
         let here = (MAX_SUBSCRIPTIONS_PER_CALLER - held).min(MAX_SUBSCRIPTIONS_PER_CONNECTION);
         for i in 0..here {
             subscribe(&mut socket, &format!("b{i}"), org).await;
@@ -322,7 +311,7 @@ async fn open_subscriptions_are_capped_per_connection_and_per_caller() {
         held += here;
         sockets.push(socket);
     }
-    let mut extra = acked(&app, &token).await;
+    let mut extra = acked(&app, Some(&token)).await;
     subscribe(&mut extra, "over", org).await;
     let refused = about(&mut extra, "over", Duration::from_secs(5))
         .await
@@ -339,7 +328,7 @@ async fn open_subscriptions_are_capped_per_connection_and_per_caller() {
         .execute(&app.pool)
         .await
         .expect("member");
-    let mut theirs = acked(&app, &app.token_for(other).await).await;
+    let mut theirs = acked(&app, Some(&app.token_for(other).await)).await;
     subscribe(&mut theirs, "mine", org).await;
     assert!(sync(&mut theirs).await.is_empty(), "runs");
 
