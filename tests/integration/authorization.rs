@@ -6,7 +6,7 @@ use tributary_tests::{TestApp, unique};
 use uuid::Uuid;
 
 /// The callers of the table.
-const CALLERS: [&str; 8] = [
+const CALLERS: [&str; 10] = [
     "anonymous",
     "viewer A",
     "developer A",
@@ -16,10 +16,14 @@ const CALLERS: [&str; 8] = [
     "operator",
     // A viewer of the operator organization operates nothing: like any member of another org.
     "operator viewer",
+    // API tokens of org A: they act for it as a viewer (read) or a developer (write), but are
+    // never a person: they manage no tokens, members or invitations and sign nothing out.
+    "read token A",
+    "write token A",
 ];
 
 /// Expected outcome per caller, in `CALLERS` order: `ok` or an error code.
-type Row = [&'static str; 8];
+type Row = [&'static str; 10];
 
 const OK: &str = "ok";
 const UNAUTH: &str = "UNAUTHENTICATED";
@@ -28,6 +32,8 @@ const NOTFOUND: &str = "NOT_FOUND";
 /// Authorized, then refused by a state rule (proves the caller got past authorization).
 const INVALID: &str = "VALIDATION";
 const CONFLICT: &str = "CONFLICT";
+/// Asks for something the schema does not have (for everyone alike).
+const SCHEMA: &str = "GRAPHQL_VALIDATION_FAILED";
 
 struct Operation {
     name: &'static str,
@@ -88,6 +94,23 @@ async fn world(app: &TestApp) -> World {
     for id in &ids {
         tokens.push(Some(app.token_for(*id).await));
     }
+    // The API tokens, made by org A's owner as any client would.
+    for (name, scopes) in [
+        ("read", json!(["READ"])),
+        ("write", json!(["READ", "WRITE"])),
+    ] {
+        let created = app
+            .graphql_as(
+                tokens[4].as_deref().expect("owner token"),
+                "mutation($input: CreateApiTokenInput!) { createApiToken(input: $input) { secret } }",
+                json!({ "input": { "organizationId": org_a, "name": name, "scopes": scopes } }),
+            )
+            .await;
+        let secret = created["data"]["createApiToken"]["secret"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} token: {created}"));
+        tokens.push(Some(secret.to_owned()));
+    }
     World {
         org_a,
         org_b_slug,
@@ -102,262 +125,341 @@ fn operations() -> Vec<Operation> {
         Operation {
             name: "serverVersion",
             document: "{ serverVersion }",
-            expected: [OK, OK, OK, OK, OK, OK, OK, OK],
+            expected: [OK, OK, OK, OK, OK, OK, OK, OK, OK, OK],
         },
         Operation {
             name: "catalog",
             document: "{ catalog(first: 1) { edges { cursor } } }",
-            expected: [OK, OK, OK, OK, OK, OK, OK, OK],
+            expected: [OK, OK, OK, OK, OK, OK, OK, OK, OK, OK],
         },
         Operation {
             name: "viewer",
             document: "{ viewer { organizations { id } } }",
-            expected: [UNAUTH, OK, OK, OK, OK, OK, OK, OK],
+            expected: [UNAUTH, OK, OK, OK, OK, OK, OK, OK, OK, OK],
         },
         Operation {
             name: "organization",
             document: "query($org: UUID!) { organization(id: $org) { name viewerRole } }",
-            expected: [UNAUTH, OK, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
+            expected: [UNAUTH, OK, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND, OK, OK],
         },
         Operation {
             name: "organization.members",
             document: "query($org: UUID!) { organization(id: $org) { members { email role } } }",
-            expected: [UNAUTH, OK, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
+            expected: [UNAUTH, OK, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND, OK, OK],
         },
         Operation {
             name: "organization.invitations",
             document: "query($org: UUID!) { organization(id: $org) { invitations { email } } }",
-            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
+            expected: [
+                UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND, FORBID, FORBID,
+            ],
         },
         Operation {
             name: "organization.apiTokens",
             document: "query($org: UUID!) { organization(id: $org) { apiTokens { prefix } } }",
-            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
+            expected: [
+                UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND, FORBID, FORBID,
+            ],
         },
         Operation {
             name: "organization.auditLog",
             document: "query($org: UUID!) { organization(id: $org) { auditLog { nodes { action } } } }",
-            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
+            expected: [
+                UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND, FORBID, FORBID,
+            ],
         },
         Operation {
             name: "platformAuditLog",
             document: "{ platformAuditLog { nodes { action } } }",
-            expected: [UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK, FORBID],
+            expected: [
+                UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK, FORBID, FORBID, FORBID,
+            ],
         },
         Operation {
             name: "createOrganization",
             document: "mutation($name: String!) { createOrganization(name: $name) { id } }",
-            expected: [UNAUTH, OK, OK, OK, OK, OK, OK, OK],
+            expected: [UNAUTH, OK, OK, OK, OK, OK, OK, OK, FORBID, FORBID],
         },
         Operation {
             name: "inviteMember",
             document: "mutation($org: UUID!, $email: String!) { inviteMember(organizationId: $org, email: $email, role: VIEWER) { id } }",
-            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
+            expected: [
+                UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND, FORBID, FORBID,
+            ],
         },
         Operation {
             name: "revokeInvitation",
             document: "mutation($org: UUID!, $invitation: UUID!) { revokeInvitation(organizationId: $org, invitationId: $invitation) { id } }",
-            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
+            expected: [
+                UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND, FORBID, FORBID,
+            ],
         },
         Operation {
             // Open to anyone (the mailbox is the credential); the same answer for every caller.
             name: "requestPasswordReset",
             document: "mutation($email: String!) { requestPasswordReset(email: $email) { message } }",
-            expected: [OK, OK, OK, OK, OK, OK, OK, OK],
+            expected: [OK, OK, OK, OK, OK, OK, OK, OK, OK, OK],
         },
         Operation {
             // The mailed token is the only credential: without a valid one, nobody gets through.
             name: "resetPassword",
             document: "mutation { resetPassword(token: \"forged\", password: \"a long enough passphrase\") }",
             expected: [
-                UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH,
+                UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH, UNAUTH,
             ],
         },
         Operation {
             name: "changeMemberRole",
             document: "mutation($org: UUID!, $target: UUID!) { changeMemberRole(organizationId: $org, userId: $target, role: BILLING) { role } }",
-            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
+            expected: [
+                UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND, FORBID, FORBID,
+            ],
         },
         Operation {
             name: "removeMember",
             document: "mutation($org: UUID!, $target: UUID!) { removeMember(organizationId: $org, userId: $target) }",
-            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
+            expected: [
+                UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND, FORBID, FORBID,
+            ],
         },
         Operation {
             name: "createApiToken",
             document: "mutation($org: UUID!, $name: String!) { createApiToken(input: { organizationId: $org, name: $name, scopes: [READ] }) { secret } }",
-            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
+            expected: [
+                UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND, FORBID, FORBID,
+            ],
         },
         Operation {
             name: "revokeApiToken",
             document: "mutation($org: UUID!, $token: UUID!) { revokeApiToken(organizationId: $org, tokenId: $token) { id } }",
-            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
+            expected: [
+                UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND, FORBID, FORBID,
+            ],
         },
         Operation {
             name: "clusters",
-            document: "{ clusters { id health { status } } }",
-            expected: [UNAUTH, OK, OK, OK, OK, OK, OK, OK],
+            document: "{ clusters { id name region status } }",
+            expected: [UNAUTH, OK, OK, OK, OK, OK, OK, OK, OK, OK],
+        },
+        Operation {
+            // What a provider needs to choose a cluster, and nothing of how to reach it.
+            name: "clusters.bootstrapServers",
+            document: "{ clusters { bootstrapServers saslUsername schemaRegistryUrl } }",
+            expected: [
+                SCHEMA, SCHEMA, SCHEMA, SCHEMA, SCHEMA, SCHEMA, SCHEMA, SCHEMA, SCHEMA, SCHEMA,
+            ],
+        },
+        Operation {
+            name: "managedClusters",
+            document: "{ managedClusters { id bootstrapServers saslUsername schemaRegistryUrl health { status message } } }",
+            expected: [
+                UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK, FORBID, FORBID, FORBID,
+            ],
         },
         Operation {
             name: "registerCluster",
             document: "mutation($name: String!) { registerCluster(input: { name: $name, bootstrapServers: \"127.0.0.1:9\", securityProtocol: \"SASL_PLAINTEXT\", saslUsername: \"u\", saslPassword: \"p\" }) { id } }",
-            expected: [UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK, FORBID],
+            expected: [
+                UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK, FORBID, FORBID, FORBID,
+            ],
         },
         Operation {
             name: "updateCluster",
             document: "mutation($spare: UUID!, $name: String!) { updateCluster(id: $spare, input: { name: $name, bootstrapServers: \"127.0.0.1:9\", securityProtocol: \"SASL_PLAINTEXT\", saslUsername: \"u\" }) { id } }",
-            expected: [UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK, FORBID],
+            expected: [
+                UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK, FORBID, FORBID, FORBID,
+            ],
         },
         Operation {
             name: "checkClusterHealth",
             document: "mutation($cluster: UUID!) { checkClusterHealth(id: $cluster) { health { status } } }",
-            expected: [UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK, FORBID],
+            expected: [
+                UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK, FORBID, FORBID, FORBID,
+            ],
         },
         Operation {
             name: "grantTopicPrefix",
             document: "mutation($cluster: UUID!, $org: UUID!) { grantTopicPrefix(clusterId: $cluster, organizationId: $org, prefix: \"org-a.\") }",
-            expected: [UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK, FORBID],
+            expected: [
+                UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK, FORBID, FORBID, FORBID,
+            ],
         },
         Operation {
             name: "deleteCluster",
             document: "mutation($spare: UUID!) { deleteCluster(id: $spare) }",
-            expected: [UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK, FORBID],
+            expected: [
+                UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK, FORBID, FORBID, FORBID,
+            ],
         },
         Operation {
             name: "catalogSearch",
             document: "{ catalogSearch(query: \"orders\") { totalCount facets { name } } }",
-            expected: [OK, OK, OK, OK, OK, OK, OK, OK],
+            expected: [OK, OK, OK, OK, OK, OK, OK, OK, OK, OK],
         },
         Operation {
             name: "stream (draft)",
             document: "query($stream: UUID!) { stream(id: $stream) { name plans { id } } }",
-            expected: [NOTFOUND, OK, OK, OK, OK, NOTFOUND, OK, NOTFOUND],
+            expected: [NOTFOUND, OK, OK, OK, OK, NOTFOUND, OK, NOTFOUND, OK, OK],
         },
         Operation {
             name: "stream.accessGrants",
             document: "query($stream: UUID!) { stream(id: $stream) { accessGrants { slug } } }",
-            expected: [NOTFOUND, OK, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
+            expected: [
+                NOTFOUND, OK, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND, OK, OK,
+            ],
         },
         Operation {
             name: "stream.cluster",
-            document: "query($stream: UUID!) { stream(id: $stream) { cluster { name saslUsername } } }",
-            expected: [NOTFOUND, OK, OK, OK, OK, NOTFOUND, OK, NOTFOUND],
+            document: "query($stream: UUID!) { stream(id: $stream) { cluster { name region status } } }",
+            expected: [NOTFOUND, OK, OK, OK, OK, NOTFOUND, OK, NOTFOUND, OK, OK],
+        },
+        Operation {
+            name: "stream.cluster.saslUsername",
+            document: "query($stream: UUID!) { stream(id: $stream) { cluster { bootstrapServers saslUsername } } }",
+            expected: [
+                SCHEMA, SCHEMA, SCHEMA, SCHEMA, SCHEMA, SCHEMA, SCHEMA, SCHEMA, SCHEMA, SCHEMA,
+            ],
         },
         Operation {
             name: "stream.schemaVersions",
             document: "query($stream: UUID!) { stream(id: $stream) { schemaVersions(role: VALUE) { version } } }",
-            expected: [NOTFOUND, OK, OK, OK, OK, NOTFOUND, OK, NOTFOUND],
+            expected: [NOTFOUND, OK, OK, OK, OK, NOTFOUND, OK, NOTFOUND, OK, OK],
         },
         Operation {
             name: "stream.samples",
             document: "query($stream: UUID!) { stream(id: $stream) { samples(limit: 1) { offset } } }",
-            expected: [NOTFOUND, OK, OK, OK, OK, NOTFOUND, OK, NOTFOUND],
+            expected: [NOTFOUND, OK, OK, OK, OK, NOTFOUND, OK, NOTFOUND, OK, OK],
         },
         Operation {
             name: "streamCategories",
             document: "{ streamCategories }",
-            expected: [OK, OK, OK, OK, OK, OK, OK, OK],
+            expected: [OK, OK, OK, OK, OK, OK, OK, OK, OK, OK],
         },
         Operation {
             name: "stream (published, private)",
             document: "query($private: UUID!) { stream(id: $private) { name } }",
-            expected: [NOTFOUND, OK, OK, OK, OK, NOTFOUND, OK, NOTFOUND],
+            expected: [NOTFOUND, OK, OK, OK, OK, NOTFOUND, OK, NOTFOUND, OK, OK],
         },
         Operation {
             name: "stream.cluster (published)",
             document: "query($public: UUID!) { stream(id: $public) { name cluster { name } } }",
-            expected: [UNAUTH, OK, OK, OK, OK, FORBID, OK, FORBID],
+            expected: [UNAUTH, OK, OK, OK, OK, FORBID, OK, FORBID, OK, OK],
         },
         Operation {
             name: "stream.samples (published)",
             document: "query($public: UUID!) { stream(id: $public) { samples(limit: 1) { offset } } }",
-            expected: [OK, OK, OK, OK, OK, OK, OK, OK],
+            expected: [OK, OK, OK, OK, OK, OK, OK, OK, OK, OK],
         },
         Operation {
             name: "organizationStreams",
             document: "query($org: UUID!) { organizationStreams(organizationId: $org) { id } }",
-            expected: [UNAUTH, OK, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
+            expected: [UNAUTH, OK, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND, OK, OK],
         },
         Operation {
             name: "createStream",
             document: "mutation($org: UUID!, $cluster: UUID!, $topic: String!, $name: String!) { createStream(input: { organizationId: $org, clusterId: $cluster, name: $name, topic: $topic }) { id } }",
-            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
+            expected: [
+                UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND, FORBID, OK,
+            ],
         },
         Operation {
             name: "updateStream",
             document: "mutation($stream: UUID!) { updateStream(id: $stream, input: { summary: \"changed\" }) { id } }",
-            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
+            expected: [
+                UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND, FORBID, OK,
+            ],
         },
         Operation {
             name: "setStreamContract",
             document: "mutation($stream: UUID!) { setStreamContract(id: $stream, input: { compatibility: \"FULL\" }) { id } }",
-            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
+            expected: [
+                UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND, FORBID, OK,
+            ],
         },
         Operation {
             name: "provisionStreamTopic",
             document: "mutation($stream: UUID!) { provisionStreamTopic(id: $stream, input: { partitions: 1 }) { id } }",
-            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
+            expected: [
+                UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND, FORBID, OK,
+            ],
         },
         Operation {
             name: "registerStreamSchema",
             document: "mutation($stream: UUID!) { registerStreamSchema(input: { streamId: $stream, role: VALUE, schemaType: JSON, schema: \"{\\\"type\\\":\\\"object\\\"}\" }) { created } }",
-            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
+            expected: [
+                UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND, FORBID, OK,
+            ],
         },
         Operation {
             name: "checkStreamSchema",
             document: "mutation($stream: UUID!) { checkStreamSchema(input: { streamId: $stream, role: VALUE, schemaType: JSON, schema: \"{\\\"type\\\":\\\"object\\\"}\" }) { isCompatible } }",
-            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
+            expected: [
+                UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND, FORBID, OK,
+            ],
         },
         Operation {
             name: "createPlan",
             document: "mutation($stream: UUID!) { createPlan(input: { streamId: $stream, name: \"Extra\", pricingModel: \"free\" }) { id } }",
-            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
+            expected: [
+                UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND, FORBID, FORBID,
+            ],
         },
         Operation {
             name: "archivePlan",
             document: "mutation($plan: UUID!) { archivePlan(id: $plan) { archivedAt } }",
-            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
+            expected: [
+                UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND, FORBID, FORBID,
+            ],
         },
         Operation {
             name: "publishStream",
             document: "mutation($stream: UUID!) { publishStream(id: $stream) { id } }",
             expected: [
-                UNAUTH, FORBID, FORBID, INVALID, INVALID, NOTFOUND, NOTFOUND, NOTFOUND,
+                UNAUTH, FORBID, FORBID, INVALID, INVALID, NOTFOUND, NOTFOUND, NOTFOUND, FORBID,
+                FORBID,
             ],
         },
         Operation {
             name: "deprecateStream",
             document: "mutation($stream: UUID!) { deprecateStream(id: $stream, message: \"bye\") { id } }",
             expected: [
-                UNAUTH, FORBID, FORBID, CONFLICT, CONFLICT, NOTFOUND, NOTFOUND, NOTFOUND,
+                UNAUTH, FORBID, FORBID, CONFLICT, CONFLICT, NOTFOUND, NOTFOUND, NOTFOUND, FORBID,
+                FORBID,
             ],
         },
         Operation {
             name: "retireStream",
             document: "mutation($stream: UUID!) { retireStream(id: $stream) { id } }",
             expected: [
-                UNAUTH, FORBID, FORBID, CONFLICT, CONFLICT, NOTFOUND, NOTFOUND, NOTFOUND,
+                UNAUTH, FORBID, FORBID, CONFLICT, CONFLICT, NOTFOUND, NOTFOUND, NOTFOUND, FORBID,
+                FORBID,
             ],
         },
         Operation {
             name: "grantStreamAccess",
             document: "mutation($stream: UUID!, $orgB: String!) { grantStreamAccess(streamId: $stream, organizationSlug: $orgB) { id } }",
-            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
+            expected: [
+                UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND, FORBID, FORBID,
+            ],
         },
         Operation {
             name: "revokeStreamAccess",
             document: "mutation($stream: UUID!, $orgB: String!) { revokeStreamAccess(streamId: $stream, organizationSlug: $orgB) { id } }",
-            expected: [UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
+            expected: [
+                UNAUTH, FORBID, FORBID, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND, FORBID, FORBID,
+            ],
         },
         Operation {
             name: "deleteDraftStream",
             document: "mutation($stream: UUID!) { deleteDraftStream(id: $stream) }",
-            expected: [UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND],
+            expected: [
+                UNAUTH, FORBID, OK, OK, OK, NOTFOUND, NOTFOUND, NOTFOUND, FORBID, OK,
+            ],
         },
         Operation {
             name: "signOut",
             document: "mutation { signOut }",
-            expected: [UNAUTH, OK, OK, OK, OK, OK, OK, OK],
+            expected: [UNAUTH, OK, OK, OK, OK, OK, OK, OK, FORBID, FORBID],
         },
     ]
 }

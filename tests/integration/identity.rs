@@ -461,6 +461,114 @@ async fn api_tokens_are_shown_once_stored_hashed_and_revocable() {
     assert_eq!(code(&duplicate), "CONFLICT");
 }
 
+/// A write token acts for its organization as a developer would on its streams, but it is never a
+/// person: it mints no token (one without expiry would outlive its own revocation), revokes none,
+/// lists none, and manages no member or invitation. Nothing is written by the refusals.
+#[tokio::test]
+async fn api_tokens_never_manage_tokens_members_or_invitations() {
+    let app = TestApp::spawn().await;
+    let owner = app.user(&format!("{}@example.com", unique("owner"))).await;
+    let member = app.user(&format!("{}@example.com", unique("member"))).await;
+    let org = app
+        .org_with(
+            &unique("machines"),
+            &[(owner, "owner"), (member, "viewer")],
+            false,
+        )
+        .await;
+    let jwt = app.token_for(owner).await;
+    let mut secrets = Vec::new();
+    let mut ids = Vec::new();
+    for (name, scopes) in [
+        ("writer", json!(["READ", "WRITE"])),
+        ("other", json!(["READ"])),
+    ] {
+        let created = app
+            .graphql_as(
+                &jwt,
+                CREATE_TOKEN,
+                json!({ "input": { "organizationId": org, "name": name, "scopes": scopes } }),
+            )
+            .await;
+        secrets.push(
+            created["data"]["createApiToken"]["secret"]
+                .as_str()
+                .expect("secret")
+                .to_owned(),
+        );
+        ids.push(
+            created["data"]["createApiToken"]["token"]["id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
+        );
+    }
+    let (writer, other) = (&secrets[0], &ids[1]);
+    let as_token = app.graphql_as(writer, VIEWER, json!({})).await;
+    assert_eq!(
+        as_token["data"]["viewer"]["organizations"][0]["viewerRole"], "DEVELOPER",
+        "{as_token}"
+    );
+
+    let refused = [
+        (
+            CREATE_TOKEN,
+            json!({ "input": { "organizationId": org, "name": "forever", "scopes": ["READ", "WRITE"] } }),
+        ),
+        (
+            "mutation($o: UUID!, $t: UUID!) { revokeApiToken(organizationId: $o, tokenId: $t) { id } }",
+            json!({ "o": org, "t": other }),
+        ),
+        (
+            "query($o: UUID!) { organization(id: $o) { apiTokens { prefix } } }",
+            json!({ "o": org }),
+        ),
+        (
+            "query($o: UUID!) { organization(id: $o) { invitations { email } } }",
+            json!({ "o": org }),
+        ),
+        (
+            "mutation($o: UUID!) { inviteMember(organizationId: $o, email: \"new@example.com\", role: VIEWER) { id } }",
+            json!({ "o": org }),
+        ),
+        (
+            "mutation($o: UUID!, $u: UUID!) { changeMemberRole(organizationId: $o, userId: $u, role: ADMIN) { role } }",
+            json!({ "o": org, "u": member }),
+        ),
+        (
+            "mutation($o: UUID!, $u: UUID!) { removeMember(organizationId: $o, userId: $u) }",
+            json!({ "o": org, "u": member }),
+        ),
+    ];
+    for (document, variables) in refused {
+        let response = app.graphql_as(writer, document, variables).await;
+        assert_eq!(code(&response), "FORBIDDEN", "{document}: {response}");
+    }
+
+    let tokens: i64 = sqlx::query_scalar("select count(*) from api_tokens where org_id = $1")
+        .bind(org)
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(tokens, 2, "no token was minted");
+    let invitations: i64 = sqlx::query_scalar("select count(*) from invitations")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(invitations, 0);
+    let role: String =
+        sqlx::query_scalar("select role from memberships where org_id = $1 and user_id = $2")
+            .bind(org)
+            .bind(member)
+            .fetch_one(&app.pool)
+            .await
+            .expect("still a member");
+    assert_eq!(role, "viewer");
+    // The other token still works: it was not revoked.
+    let still = app.graphql_as(&secrets[1], VIEWER, json!({})).await;
+    assert!(still["errors"].is_null(), "{still}");
+}
+
 #[tokio::test]
 async fn invitations_add_members_with_the_invited_role() {
     let app = TestApp::spawn().await;

@@ -3,6 +3,7 @@
 mod authorization;
 mod binary;
 mod bounded_work;
+mod errors;
 mod graphql;
 mod health;
 mod identity;

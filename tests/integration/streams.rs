@@ -238,11 +238,27 @@ async fn clusters_keep_credentials_encrypted_and_report_health() {
     let r = app
         .graphql_as(
             &provider_token,
-            "{ clusters { id name health { status } } }",
+            "{ clusters { id name region status } }",
             json!({}),
         )
         .await;
-    assert!(ok(&r)["clusters"].as_array().is_some_and(|c| c.len() >= 2));
+    let listed = ok(&r)["clusters"].as_array().cloned().unwrap_or_default();
+    assert!(listed.len() >= 2, "{r}");
+    let checked = listed.iter().find(|c| c["id"] == id).expect("listed");
+    assert_eq!(checked["status"], "UP", "{r}");
+    // How to reach a cluster and its checks' details are the operator's.
+    let details =
+        "{ managedClusters { id bootstrapServers saslUsername health { status message } } }";
+    let r = app.graphql_as(&provider_token, details, json!({})).await;
+    assert_eq!(code(&r), Some("FORBIDDEN"), "{r}");
+    let r = app.graphql_as(&op, details, json!({})).await;
+    let managed = ok(&r)["managedClusters"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let checked = managed.iter().find(|c| c["id"] == id).expect("managed");
+    assert_eq!(checked["health"]["status"], "healthy", "{r}");
+    assert!(checked["bootstrapServers"].is_string());
 
     // A cluster with streams cannot be deleted.
     let (org, token) = provider(&app).await;
@@ -1839,9 +1855,9 @@ async fn a_published_streams_subjects_contract_and_cluster_are_guarded() {
         .expect("count");
     assert_eq!(twins, 1);
 
-    // The cluster's addresses and SASL user: the provider and the operator, nobody else.
-    let query =
-        "query($id: UUID!) { stream(id: $id) { name cluster { bootstrapServers saslUsername } } }";
+    // The cluster a stream lives on: the provider and the operator see which one and whether it
+    // is up; nobody reads how to reach it through the stream.
+    let query = "query($id: UUID!) { stream(id: $id) { name cluster { name region status } } }";
     let r = app.graphql(query, json!({ "id": id })).await;
     assert_eq!(code(&r), Some("UNAUTHENTICATED"), "{r}");
     let (_, stranger) = provider(&app).await;
@@ -1859,10 +1875,18 @@ async fn a_published_streams_subjects_contract_and_cluster_are_guarded() {
         "the stream itself is public"
     );
     let r = app.graphql_as(&token, query, json!({ "id": id })).await;
-    assert!(ok(&r)["stream"]["cluster"]["bootstrapServers"].is_string());
+    assert!(ok(&r)["stream"]["cluster"]["name"].is_string());
     let operator = operator(&app).await;
     let r = app.graphql_as(&operator, query, json!({ "id": id })).await;
-    assert!(ok(&r)["stream"]["cluster"]["saslUsername"].is_string());
+    assert!(ok(&r)["stream"]["cluster"]["status"].is_string());
+    let r = app
+        .graphql_as(
+            &token,
+            "query($id: UUID!) { stream(id: $id) { cluster { bootstrapServers saslUsername } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(code(&r), Some("GRAPHQL_VALIDATION_FAILED"), "{r}");
 }
 
 /// A SASL_SSL cluster (the test broker's TLS listener, its certificate from a private CA) is

@@ -2064,8 +2064,9 @@ pub async fn load_clusters() -> Result<FormResult<Vec<ClusterView>>, ServerFnErr
         viewer_role: String,
     }
     #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
     struct Data {
-        clusters: Vec<cluster_wire::Cluster>,
+        managed_clusters: Vec<cluster_wire::Cluster>,
     }
     let mine: Mine = match server::execute(
         "{ viewer { user { email } organizations { isOperator viewerRole } } }",
@@ -2096,11 +2097,14 @@ pub async fn load_clusters() -> Result<FormResult<Vec<ClusterView>>, ServerFnErr
         }));
     }
     let result: Result<Data, FormError> = server::execute(
-        &format!("{{ clusters {{ {} }} }}", cluster_wire::CLUSTER_FIELDS),
+        &format!(
+            "{{ managedClusters {{ {} }} }}",
+            cluster_wire::CLUSTER_FIELDS
+        ),
         serde_json::json!({}),
     )
     .await;
-    Ok(result.map(|d| d.clusters.into_iter().map(Into::into).collect()))
+    Ok(result.map(|d| d.managed_clusters.into_iter().map(Into::into).collect()))
 }
 
 /// Registers a cluster (operator); returns its name. The CA bundle is sent only for SASL_SSL.

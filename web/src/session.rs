@@ -202,6 +202,7 @@ pub async fn request_context(identity: &Identity, headers: &HeaderMap) -> Reques
             actor: None,
             request_id,
             client_addr,
+            expires_at: None,
         },
     }
 }

@@ -12,6 +12,9 @@ pub struct RequestContext {
     pub actor: Option<Actor>,
     pub request_id: Option<String>,
     pub client_addr: Option<String>,
+    /// When the presented credential stops being valid by itself (an access token's `exp`, unix
+    /// seconds); `None` for anonymous callers and API tokens, whose end is looked up instead.
+    pub expires_at: Option<i64>,
 }
 
 impl RequestContext {
@@ -48,6 +51,7 @@ pub async fn authenticate(
             actor: None,
             request_id,
             client_addr,
+            expires_at: None,
         });
     };
     let bearer = value
@@ -59,6 +63,7 @@ pub async fn authenticate(
         .ok_or_else(|| {
             ApiError::Unauthenticated("the Authorization header must be `Bearer <token>`".into())
         })?;
+    let mut expires_at = None;
     let principal = if bearer.starts_with(tributary_identity::ApiTokenSecret::MARKER) {
         identity.authenticate_api_token(bearer).await?
     } else {
@@ -68,6 +73,7 @@ pub async fn authenticate(
                 "the session has ended; sign in again".into(),
             ));
         }
+        expires_at = Some(claims.exp);
         Principal::User {
             id: claims.sub,
             session: claims.sid,
@@ -81,5 +87,6 @@ pub async fn authenticate(
         }),
         request_id,
         client_addr,
+        expires_at,
     })
 }

@@ -10,9 +10,22 @@ use axum::{
 use serde::Serialize;
 
 /// Stable error codes shared by GraphQL (`extensions.code`) and HTTP bodies (`code`).
+///
+/// The first four are the codes GraphQL clients know from Apollo, for requests refused before any
+/// resolver ran (or by the coercion of an argument); the others are Tributary's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
+    /// The HTTP request is not a GraphQL request (a body that is not JSON, no `query`, …).
+    BadRequest,
+    /// The document is not GraphQL.
+    GraphqlParseFailed,
+    /// The document does not fit the schema or exceeds a limit (depth, complexity, aliases).
+    GraphqlValidationFailed,
+    /// An argument (literal or variable) does not coerce to its type, e.g. a malformed `UUID`.
+    BadUserInput,
+    /// A cap on concurrent use (e.g. open subscriptions) is reached.
+    LimitExceeded,
     Unauthenticated,
     Forbidden,
     NotFound,
@@ -26,8 +39,14 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// The code as clients see it.
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::BadRequest => "BAD_REQUEST",
+            Self::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
+            Self::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
+            Self::BadUserInput => "BAD_USER_INPUT",
+            Self::LimitExceeded => "LIMIT_EXCEEDED",
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::Forbidden => "FORBIDDEN",
             Self::NotFound => "NOT_FOUND",
@@ -40,8 +59,14 @@ impl ErrorCode {
         }
     }
 
+    /// The HTTP status that goes with the code.
     pub fn status(self) -> StatusCode {
         match self {
+            Self::BadRequest
+            | Self::GraphqlParseFailed
+            | Self::GraphqlValidationFailed
+            | Self::BadUserInput => StatusCode::BAD_REQUEST,
+            Self::LimitExceeded => StatusCode::TOO_MANY_REQUESTS,
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
@@ -79,6 +104,9 @@ pub enum ApiError {
     RateLimited { retry_after_secs: u64 },
     #[error("the request body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// A cap on concurrent use is reached; the message names it.
+    #[error("{0}")]
+    LimitExceeded(String),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -101,6 +129,7 @@ impl ApiError {
             Self::IncompatibleSchema(_) => ErrorCode::IncompatibleSchema,
             Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::LimitExceeded(_) => ErrorCode::LimitExceeded,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -199,6 +228,25 @@ impl From<ApiError> for async_graphql::Error {
             }
         })
     }
+}
+
+impl ErrorCode {
+    /// Gives `error` this code unless it already carries one (a more precise one, from a resolver).
+    pub fn stamp(self, mut error: async_graphql::ServerError) -> async_graphql::ServerError {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", self.as_str());
+        }
+        error
+    }
+}
+
+/// Whether a GraphQL error already carries an `extensions.code`.
+pub fn has_code(error: &async_graphql::ServerError) -> bool {
+    error
+        .extensions
+        .as_ref()
+        .is_some_and(|e| e.get("code").is_some())
 }
 
 /// JSON body of every HTTP error: `{"error": {"code": "...", "message": "..."}}`.

@@ -50,6 +50,29 @@ pub struct Cluster {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A cluster as anyone choosing one sees it (e.g. a provider creating a stream): what it is
+/// called, where it runs and whether it is up. Its addresses, users, registry and the details of
+/// its health checks are the operator's.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterSummary {
+    pub id: Uuid,
+    pub name: String,
+    pub region: String,
+    /// The latest health check succeeded (a cluster never checked yet is not up).
+    pub up: bool,
+}
+
+impl From<&ClusterRow> for ClusterSummary {
+    fn from(r: &ClusterRow) -> Self {
+        Self {
+            id: r.id,
+            name: r.name.clone(),
+            region: r.region.clone(),
+            up: r.health_status == "healthy",
+        }
+    }
+}
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct ClusterRow {
     pub(crate) id: Uuid,
@@ -295,29 +318,48 @@ impl Catalog {
         .ok_or(CatalogError::NotFound)
     }
 
-    /// Every cluster (anyone signed in may see where streams live; secrets are never returned).
-    pub async fn clusters(&self) -> Result<Vec<Cluster>, CatalogError> {
-        let rows: Vec<ClusterRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    async fn cluster_rows(&self) -> Result<Vec<ClusterRow>, CatalogError> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "select {CLUSTER_COLUMNS} from clusters order by name"
         )))
         .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(Cluster::from).collect())
+        .await?)
     }
 
-    /// The cluster a stream lives on, for the stream's provider members and the operator: its
-    /// addresses, SASL user and registry are not for every catalog visitor.
+    /// Every cluster as anyone signed in may see it, to choose where a stream lives.
+    pub async fn cluster_summaries(&self) -> Result<Vec<ClusterSummary>, CatalogError> {
+        Ok(self
+            .cluster_rows()
+            .await?
+            .iter()
+            .map(ClusterSummary::from)
+            .collect())
+    }
+
+    /// Every cluster with its addresses, users, registry and latest health check (operator
+    /// only; secrets are never returned).
+    pub async fn clusters(&self, actor: &Actor) -> Result<Vec<Cluster>, CatalogError> {
+        self.require_operator(actor).await?;
+        Ok(self
+            .cluster_rows()
+            .await?
+            .iter()
+            .map(Cluster::from)
+            .collect())
+    }
+
+    /// The cluster a stream lives on, for the stream's provider members and the operator.
     pub async fn stream_cluster(
         &self,
         actor: &Actor,
         stream: &crate::Stream,
-    ) -> Result<Cluster, CatalogError> {
+    ) -> Result<ClusterSummary, CatalogError> {
         let mut conn = self.pool.acquire().await?;
         let (orgs, operator) = self.viewer_orgs(&mut conn, Some(actor)).await?;
         if !operator && !orgs.contains(&stream.provider_org_id) {
             return Err(CatalogError::Forbidden);
         }
-        Ok(Cluster::from(
+        Ok(ClusterSummary::from(
             &self.cluster_row(&mut conn, stream.cluster_id).await?,
         ))
     }

@@ -29,7 +29,7 @@ use tributary_identity::Identity;
 use tributary_provisioning::KafkaAdmin;
 use uuid::Uuid;
 
-pub use clusters::{Cluster, ClusterHealth, ClusterInput};
+pub use clusters::{Cluster, ClusterHealth, ClusterInput, ClusterSummary};
 pub use error::CatalogError;
 pub use plans::{Plan, PlanInput};
 pub use samples::{SAMPLE_TTL, Sample};

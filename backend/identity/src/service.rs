@@ -96,6 +96,18 @@ impl Actor {
             Principal::ApiToken { id, .. } => format!("token:{id}"),
         }
     }
+
+    /// Whether the caller, with `role` in an organization, may manage its members and
+    /// invitations. People only: an API token never does, whatever its scope.
+    pub fn can_manage_members(&self, role: Role) -> bool {
+        self.user_id().is_some() && role.can_manage_members()
+    }
+
+    /// Whether the caller, with `role` in an organization, may see, create and revoke its API
+    /// tokens. People only: a token that could mint tokens would outlive its own revocation.
+    pub fn can_manage_api_tokens(&self, role: Role) -> bool {
+        self.user_id().is_some() && role.can_manage_api_tokens()
+    }
 }
 
 /// Counts a hit inside the caller's transaction; refuses with `RateLimited` when over.
@@ -389,6 +401,20 @@ impl Identity {
         } else {
             Err(IdentityError::Forbidden)
         }
+    }
+
+    /// Like [`Self::require`], for what only people may do: an API token of the organization is
+    /// `Forbidden` (a token of another one still `NotFound`).
+    async fn require_person(
+        &self,
+        conn: &mut PgConnection,
+        actor: &Actor,
+        org_id: Uuid,
+        allowed: fn(Role) -> bool,
+    ) -> Result<Role, IdentityError> {
+        let role = self.require(conn, actor, org_id, allowed).await?;
+        actor.require_user()?;
+        Ok(role)
     }
 
     async fn send_verification(
@@ -808,6 +834,21 @@ impl Identity {
         .await?)
     }
 
+    /// Whether the caller's credential still holds: its session not ended, its API token neither
+    /// revoked nor expired. For connections that authenticated once and stay open.
+    pub async fn credential_live(&self, actor: &Actor) -> Result<bool, IdentityError> {
+        match &actor.principal {
+            Principal::User { session, .. } => self.session_active(*session).await,
+            Principal::ApiToken { id, .. } => Ok(sqlx::query_scalar(
+                "select exists(select 1 from api_tokens where id = $1 and revoked_at is null
+                                 and (expires_at is null or expires_at > now()))",
+            )
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await?),
+        }
+    }
+
     /// Ends the caller's session: its refresh tokens and access tokens stop working.
     pub async fn sign_out(&self, actor: &Actor) -> Result<(), IdentityError> {
         let Principal::User { id, session } = actor.principal else {
@@ -975,7 +1016,7 @@ impl Identity {
         let email = Email::parse(email)?;
         let mut tx = self.pool.begin().await?;
         let mine = self
-            .require(&mut tx, actor, org_id, Role::can_manage_members)
+            .require_person(&mut tx, actor, org_id, Role::can_manage_members)
             .await?;
         if !mine.can_grant(role) {
             return Err(IdentityError::Forbidden);
@@ -1189,7 +1230,7 @@ impl Identity {
     ) -> Result<Member, IdentityError> {
         let mut tx = self.pool.begin().await?;
         let mine = self
-            .require(&mut tx, actor, org_id, Role::can_manage_members)
+            .require_person(&mut tx, actor, org_id, Role::can_manage_members)
             .await?;
         let current: String = sqlx::query_scalar(
             "select role from memberships where org_id = $1 and user_id = $2 for update",
@@ -1252,7 +1293,7 @@ impl Identity {
         let mut tx = self.pool.begin().await?;
         let leaving_self = actor.user_id() == Some(user_id);
         let mine = self.role_in(&mut tx, actor, org_id).await?;
-        if !leaving_self && !mine.can_manage_members() {
+        if !leaving_self && !actor.can_manage_members(mine) {
             return Err(IdentityError::Forbidden);
         }
         let current: String = sqlx::query_scalar(
@@ -1264,7 +1305,7 @@ impl Identity {
         .await?
         .ok_or(IdentityError::NotFound)?;
         let current: Role = current.parse()?;
-        if !(leaving_self || (mine.can_manage_members() && mine.can_grant(current))) {
+        if !(leaving_self || (actor.can_manage_members(mine) && mine.can_grant(current))) {
             return Err(IdentityError::Forbidden);
         }
         if current == Role::Owner && Self::owner_count(&mut tx, org_id).await? <= 1 {
@@ -1326,7 +1367,7 @@ impl Identity {
         }
         let mut tx = self.pool.begin().await?;
         let role = self
-            .require(&mut tx, actor, org_id, Role::can_manage_api_tokens)
+            .require_person(&mut tx, actor, org_id, Role::can_manage_api_tokens)
             .await?;
         if scopes.contains(&Scope::Write) && role == Role::Viewer {
             return Err(IdentityError::Forbidden);
@@ -1386,7 +1427,7 @@ impl Identity {
         token_id: Uuid,
     ) -> Result<ApiToken, IdentityError> {
         let mut tx = self.pool.begin().await?;
-        self.require(&mut tx, actor, org_id, Role::can_manage_api_tokens)
+        self.require_person(&mut tx, actor, org_id, Role::can_manage_api_tokens)
             .await?;
         let token: ApiToken = sqlx::query_as(
             "update api_tokens set revoked_at = coalesce(revoked_at, now()) where id = $1 and org_id = $2

@@ -137,6 +137,24 @@ org_list_loader!(
 pub struct Organization {
     inner: tributary_identity::Organization,
     viewer_role: Role,
+    /// What the caller may manage here (people only, by role).
+    manages_members: bool,
+    manages_api_tokens: bool,
+}
+
+impl Organization {
+    fn new(
+        inner: tributary_identity::Organization,
+        viewer_role: Role,
+        viewer: &tributary_identity::Actor,
+    ) -> Self {
+        Self {
+            inner,
+            viewer_role,
+            manages_members: viewer.can_manage_members(viewer_role),
+            manages_api_tokens: viewer.can_manage_api_tokens(viewer_role),
+        }
+    }
 }
 
 #[Object]
@@ -165,18 +183,18 @@ impl Organization {
         let members = loader.load_one(self.inner.id).await?.unwrap_or_default();
         Ok(members.into_iter().map(Member::from).collect())
     }
-    /// Open invitations (owners and admins).
+    /// Open invitations (owners and admins; never API tokens).
     async fn invitations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Invitation>> {
-        if !self.viewer_role.can_manage_members() {
+        if !self.manages_members {
             return Err(ApiError::Forbidden.into());
         }
         let loader = ctx.data::<DataLoader<InvitationsLoader>>()?;
         let list = loader.load_one(self.inner.id).await?.unwrap_or_default();
         Ok(list.into_iter().map(Invitation::from).collect())
     }
-    /// API tokens, never their secrets (owners, admins and developers).
+    /// API tokens, never their secrets (owners, admins and developers; never API tokens).
     async fn api_tokens(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ApiToken>> {
-        if !self.viewer_role.can_manage_api_tokens() {
+        if !self.manages_api_tokens {
             return Err(ApiError::Forbidden.into());
         }
         let loader = ctx.data::<DataLoader<ApiTokensLoader>>()?;
@@ -364,7 +382,7 @@ impl Viewer {
             .await
             .map_err(ApiError::from)?
             .into_iter()
-            .map(|(inner, viewer_role)| Organization { inner, viewer_role })
+            .map(|(inner, viewer_role)| Organization::new(inner, viewer_role, &self.actor))
             .collect())
     }
 }
@@ -394,7 +412,7 @@ impl IdentityQuery {
             .await
             .map_err(ApiError::from)?;
         let inner = identity.organization(id).await.map_err(ApiError::from)?;
-        Ok(Organization { inner, viewer_role })
+        Ok(Organization::new(inner, viewer_role, actor))
     }
 
     /// Every organization's audit events, newest first (operator only; Relay pagination).
@@ -627,10 +645,7 @@ impl IdentityMutation {
             .create_organization(actor, &name)
             .await
             .map_err(ApiError::from)?;
-        Ok(Organization {
-            inner,
-            viewer_role: Role::Owner,
-        })
+        Ok(Organization::new(inner, Role::Owner, actor))
     }
 
     /// Mails an invitation link (owners and admins; only owners invite owners).
@@ -682,7 +697,7 @@ impl IdentityMutation {
             .role_in(&mut conn, actor, inner.id)
             .await
             .map_err(ApiError::from)?;
-        Ok(Organization { inner, viewer_role })
+        Ok(Organization::new(inner, viewer_role, actor))
     }
 
     async fn change_member_role(
@@ -715,7 +730,8 @@ impl IdentityMutation {
         Ok(true)
     }
 
-    /// Creates an org API token and reveals it once.
+    /// Creates an org API token and reveals it once (owners, admins and developers; never an
+    /// API token, whatever its scope).
     async fn create_api_token(
         &self,
         ctx: &Context<'_>,
@@ -748,6 +764,7 @@ impl IdentityMutation {
         })
     }
 
+    /// Revokes an org API token (owners, admins and developers; never an API token).
     async fn revoke_api_token(
         &self,
         ctx: &Context<'_>,

@@ -1,7 +1,12 @@
 //! The GraphQL schema: one module per domain, merged here.
 
+mod codes;
 mod identity;
+mod live;
 mod streams;
+
+pub use codes::MAX_ALIASES;
+pub use live::{CREDENTIAL_CHECK, MAX_SUBSCRIPTIONS_PER_CALLER, MAX_SUBSCRIPTIONS_PER_CONNECTION};
 
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::{
@@ -85,8 +90,11 @@ pub fn build_schema(
     ))
     .data(identity)
     .data(catalog)
+    .data(live::CallerSubscriptions::default())
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
+    .extension(codes::ErrorCodes)
+    .extension(live::SubscriptionBounds)
     .finish()
 }
 
@@ -106,7 +114,7 @@ pub(crate) async fn graphql_handler(
     // Optional, so in-process callers without a socket still work.
     client: Option<Extension<ClientAddr>>,
     headers: HeaderMap,
-    request: GraphQLRequest,
+    request: GraphQLRequest<BadRequest>,
 ) -> GraphQLResponse {
     let request_id = headers
         .get("x-request-id")
@@ -129,6 +137,38 @@ pub(crate) async fn graphql_handler(
     }
 }
 
+/// A POST to `/graphql` that is not a GraphQL request (a body that is not JSON, no `query`):
+/// `400` with a GraphQL error body coded `BAD_REQUEST`.
+pub(crate) struct BadRequest(async_graphql::ParseRequestError);
+
+impl From<async_graphql::ParseRequestError> for BadRequest {
+    fn from(value: async_graphql::ParseRequestError) -> Self {
+        Self(value)
+    }
+}
+
+impl IntoResponse for BadRequest {
+    fn into_response(self) -> axum::response::Response {
+        let (status, message) = match self.0 {
+            async_graphql::ParseRequestError::PayloadTooLarge => (
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "the request body is too large".to_owned(),
+            ),
+            other => (
+                axum::http::StatusCode::BAD_REQUEST,
+                format!("not a GraphQL request: {other}"),
+            ),
+        };
+        let error =
+            crate::ErrorCode::BadRequest.stamp(async_graphql::ServerError::new(message, None));
+        (
+            status,
+            axum::Json(async_graphql::Response::from_errors(vec![error])),
+        )
+            .into_response()
+    }
+}
+
 pub(crate) async fn graphiql() -> impl IntoResponse {
     Html(
         GraphiQLSource::build()
@@ -139,7 +179,8 @@ pub(crate) async fn graphiql() -> impl IntoResponse {
 }
 
 /// GraphQL subscriptions over WebSocket (`graphql-transport-ws`, and the older
-/// `graphql-ws`). Clients authenticate in `connection_init`: `{"Authorization": "Bearer …"}`.
+/// `graphql-ws`). Clients authenticate in `connection_init`: `{"Authorization": "Bearer …"}`;
+/// the subscriptions of a connection are bounded as `live` says.
 pub(crate) async fn graphql_ws(
     State(state): State<AppState>,
     client: Option<Extension<ClientAddr>>,
@@ -168,6 +209,7 @@ pub(crate) async fn graphql_ws(
                         .map_err(async_graphql::Error::from)?;
                     let mut data = Data::default();
                     data.insert(context);
+                    data.insert(live::ConnectionSubscriptions::default());
                     Ok(data)
                 })
                 .serve()

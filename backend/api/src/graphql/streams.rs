@@ -51,7 +51,41 @@ pub struct ClusterHealth {
     pub broker_count: Option<i32>,
 }
 
-/// A Kafka cluster streams live on. Its SASL password is never readable.
+/// Whether a cluster answered its latest health check.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum ClusterStatus {
+    Up,
+    /// The latest check failed, or none has run yet.
+    Down,
+}
+
+/// A Kafka cluster as anyone signed in sees it, to choose where a stream lives. Its addresses,
+/// users, registry and check details are the operator's (`managedClusters`).
+#[derive(SimpleObject)]
+pub struct ClusterSummary {
+    pub id: Uuid,
+    pub name: String,
+    pub region: String,
+    pub status: ClusterStatus,
+}
+
+impl From<catalog::ClusterSummary> for ClusterSummary {
+    fn from(c: catalog::ClusterSummary) -> Self {
+        Self {
+            id: c.id,
+            name: c.name,
+            region: c.region,
+            status: if c.up {
+                ClusterStatus::Up
+            } else {
+                ClusterStatus::Down
+            },
+        }
+    }
+}
+
+/// A Kafka cluster streams live on, as the operator manages it. Its SASL password is never
+/// readable.
 #[derive(SimpleObject)]
 pub struct Cluster {
     pub id: Uuid,
@@ -385,7 +419,7 @@ impl Stream {
         self.0.cluster_id
     }
     /// The cluster the topic lives on: for the provider's members and the operator.
-    async fn cluster(&self, ctx: &Context<'_>) -> async_graphql::Result<Cluster> {
+    async fn cluster(&self, ctx: &Context<'_>) -> async_graphql::Result<ClusterSummary> {
         Ok(service(ctx)?
             .stream_cluster(actor(ctx)?, &self.0)
             .await
@@ -635,11 +669,23 @@ pub struct StreamsQuery;
 
 #[Object]
 impl StreamsQuery {
-    /// Every registered cluster, with its latest health check (signed-in callers).
-    async fn clusters(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Cluster>> {
+    /// Every registered cluster: name, region and whether it is up (signed-in callers).
+    async fn clusters(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ClusterSummary>> {
         actor(ctx)?;
         Ok(service(ctx)?
-            .clusters()
+            .cluster_summaries()
+            .await
+            .map_err(ApiError::from)?
+            .into_iter()
+            .map(ClusterSummary::from)
+            .collect())
+    }
+
+    /// Every registered cluster with its addresses, users, registry and latest health check
+    /// (operator).
+    async fn managed_clusters(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Cluster>> {
+        Ok(service(ctx)?
+            .clusters(actor(ctx)?)
             .await
             .map_err(ApiError::from)?
             .into_iter()
