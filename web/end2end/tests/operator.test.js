@@ -105,8 +105,8 @@ test('the operator checks cluster health, registers an unreachable cluster and d
 
 /** The demo cluster as the seed left it (region "dev", the embedded registry), whatever happened. */
 async function restoreDemoCluster() {
-  const listed = await api(OPERATOR, '{ clusters { id name region bootstrapServers securityProtocol saslUsername schemaRegistryUrl } }');
-  const local = listed.data.clusters.find((c) => c.name === 'local');
+  const listed = await api(OPERATOR, '{ managedClusters { id name region bootstrapServers securityProtocol saslUsername schemaRegistryUrl } }');
+  const local = listed.data.managedClusters.find((c) => c.name === 'local');
   if (!local || (local.region === 'dev' && !local.schemaRegistryUrl)) return;
   const restored = await api(OPERATOR, 'mutation($id: UUID!, $input: ClusterInput!) { updateCluster(id: $id, input: $input) { id } }', {
     id: local.id,
@@ -262,8 +262,8 @@ test('a stored CA bundle is kept when the form is saved without it, and removed 
     await page.locator('#cluster-updated').waitFor();
     await page.waitForFunction((n) => document.querySelector(`#clusters-table tr[data-cluster="${n}"]`)?.innerText.includes('eu-test'), name);
     assert.match(await row(page, name).innerText(), /private CA/);
-    const kept = await api(OPERATOR, '{ clusters { id hasCaBundle } }');
-    assert.equal(kept.data.clusters.find((c) => c.id === id).hasCaBundle, true);
+    const kept = await api(OPERATOR, '{ managedClusters { id hasCaBundle } }');
+    assert.equal(kept.data.managedClusters.find((c) => c.id === id).hasCaBundle, true);
 
     // Removed on purpose.
     await row(page, name).locator('a.edit-cluster').click();
@@ -274,8 +274,8 @@ test('a stored CA bundle is kept when the form is saved without it, and removed 
       const r = document.querySelector(`#clusters-table tr[data-cluster="${n}"]`);
       return r && !r.innerText.includes('private CA') && !document.querySelector('#edit-cluster');
     }, name);
-    const listed = await api(OPERATOR, '{ clusters { id hasCaBundle region } }');
-    assert.deepEqual(listed.data.clusters.find((c) => c.id === id), { id, hasCaBundle: false, region: 'eu-test' });
+    const listed = await api(OPERATOR, '{ managedClusters { id hasCaBundle region } }');
+    assert.deepEqual(listed.data.managedClusters.find((c) => c.id === id), { id, hasCaBundle: false, region: 'eu-test' });
     assert.deepEqual(problems, []);
   } finally {
     await context.close();
