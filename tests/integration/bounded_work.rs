@@ -104,6 +104,14 @@ async fn a_ref_fan_out_schema_is_checked_in_bounded_work() {
     assert_eq!(body["is_compatible"], true, "{body}");
 }
 
+/// A JSON Schema with properties `p0 … p(n-1)`, each a `$ref` to reference `p{i}.json`.
+fn referencing_all(n: usize) -> String {
+    let properties: serde_json::Map<String, Value> = (0..n)
+        .map(|i| (format!("p{i}"), json!({ "$ref": format!("p{i}.json") })))
+        .collect();
+    json!({ "type": "object", "properties": properties }).to_string()
+}
+
 #[tokio::test]
 async fn too_many_references_are_refused_with_a_typed_error() {
     let app = TestApp::spawn().await;
@@ -131,10 +139,7 @@ async fn too_many_references_are_refused_with_a_typed_error() {
         assert_eq!(status, 200, "{body}");
         references.push(json!({ "name": format!("p{i}.json"), "subject": subject, "version": 1 }));
     }
-    let properties: serde_json::Map<String, Value> = (0..references.len())
-        .map(|i| (format!("p{i}"), json!({ "$ref": format!("p{i}.json") })))
-        .collect();
-    let schema = json!({ "type": "object", "properties": properties }).to_string();
+    let schema = referencing_all(references.len());
 
     let r = app
         .graphql_as(
@@ -159,10 +164,7 @@ async fn too_many_references_are_refused_with_a_typed_error() {
     );
     // One fewer is fine.
     references.pop();
-    let properties: serde_json::Map<String, Value> = (0..references.len())
-        .map(|i| (format!("p{i}"), json!({ "$ref": format!("p{i}.json") })))
-        .collect();
-    let schema = json!({ "type": "object", "properties": properties }).to_string();
+    let schema = referencing_all(references.len());
     let r = app
         .graphql_as(
             &token,

@@ -12,7 +12,7 @@ use axum::{
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool, Postgres, pool::PoolConnection};
 
 use crate::{
     AuthFailure, Caller, CompatibilityReport, Level, MAX_SCHEMA_BYTES, Reference, RegistryAuth,
@@ -418,12 +418,32 @@ async fn get_version(
     Path((subject, version)): Path<(String, String)>,
     Query(params): Params,
 ) -> Result<Response, HttpError> {
-    let caller = caller(&state, &headers).await?;
+    let (_, _, v) = readable_version(
+        &state,
+        &headers,
+        &subject,
+        &version,
+        flag(&params, "deleted"),
+    )
+    .await?;
+    ok(version_json(&v))
+}
+
+/// The caller, a connection and version `version` of `subject` (soft-deleted ones too with
+/// `include_deleted`), when the caller may read the subject.
+async fn readable_version(
+    state: &RegistryState,
+    headers: &HeaderMap,
+    subject: &str,
+    version: &str,
+    include_deleted: bool,
+) -> Result<(Caller, PoolConnection<Postgres>, SubjectVersion), HttpError> {
+    let caller = caller(state, headers).await?;
     let selector: VersionSelector = version.parse()?;
     let mut conn = state.pool.acquire().await?;
-    readable(&mut conn, &caller, &subject).await?;
-    let v = store::version_of(&mut conn, &subject, selector, flag(&params, "deleted")).await?;
-    ok(version_json(&v))
+    readable(&mut conn, &caller, subject).await?;
+    let v = store::version_of(&mut conn, subject, selector, include_deleted).await?;
+    Ok((caller, conn, v))
 }
 
 /// `GET /subjects/{s}/versions/{v}/referencedby`: ids of the live schemas that reference this
@@ -433,11 +453,8 @@ async fn referenced_by(
     headers: HeaderMap,
     Path((subject, version)): Path<(String, String)>,
 ) -> Result<Response, HttpError> {
-    let caller = caller(&state, &headers).await?;
-    let selector: VersionSelector = version.parse()?;
-    let mut conn = state.pool.acquire().await?;
-    readable(&mut conn, &caller, &subject).await?;
-    let v = store::version(&mut conn, &subject, selector).await?;
+    let (caller, mut conn, v) =
+        readable_version(&state, &headers, &subject, &version, false).await?;
     let mut ids: Vec<i32> = store::referenced_by(&mut conn, &subject, v.version)
         .await?
         .into_iter()
@@ -453,11 +470,7 @@ async fn get_version_schema(
     headers: HeaderMap,
     Path((subject, version)): Path<(String, String)>,
 ) -> Result<Response, HttpError> {
-    let caller = caller(&state, &headers).await?;
-    let selector: VersionSelector = version.parse()?;
-    let mut conn = state.pool.acquire().await?;
-    readable(&mut conn, &caller, &subject).await?;
-    let v = store::version(&mut conn, &subject, selector).await?;
+    let (_, _, v) = readable_version(&state, &headers, &subject, &version, false).await?;
     Ok(raw(v.schema))
 }
 
