@@ -508,12 +508,16 @@ fn read_tail(
     let metadata = consumer
         .fetch_metadata(Some(topic), timeout)
         .map_err(unavailable)?;
-    let partitions: Vec<i32> = metadata
+    let Some(described) = metadata
         .topics()
         .iter()
-        .filter(|t| t.name() == topic)
-        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
-        .collect();
+        .find(|t| t.name() == topic && t.error().is_none())
+    else {
+        return Err(CatalogError::Unavailable(
+            "cannot read samples: the cluster did not describe the topic".into(),
+        ));
+    };
+    let partitions: Vec<i32> = described.partitions().iter().map(|p| p.id()).collect();
     let mut assignment = TopicPartitionList::new();
     let mut ranges = HashMap::new();
     let mut expected = 0usize;

@@ -14,7 +14,10 @@ use serde_json::Value;
 
 use crate::{
     RegistryError, ResolvedReference,
-    datum::{Budget, Datum, Entry, KeyRole, MAX_DECODE_BYTES, MAX_DECODE_DEPTH, too_deep},
+    datum::{
+        Budget, Datum, Entry, KeyRole, MAX_DECODE_BYTES, MAX_DECODE_DEPTH, too_deep, truncated,
+        zigzag,
+    },
 };
 
 const PRIMITIVES: [&str; 8] = [
@@ -326,21 +329,8 @@ struct Measure<'a, 's> {
     budget: Budget,
 }
 
-fn truncated() -> RegistryError {
-    RegistryError::Decode("the datum is truncated".into())
-}
-
 fn long(input: &mut &[u8]) -> Result<i64, RegistryError> {
-    let mut value: u64 = 0;
-    for shift in (0..64).step_by(7) {
-        let (&byte, rest) = input.split_first().ok_or_else(truncated)?;
-        *input = rest;
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return Ok(((value >> 1) as i64) ^ -((value & 1) as i64));
-        }
-    }
-    Err(RegistryError::Decode("varint too long".into()))
+    zigzag(input)
 }
 
 fn skip(input: &mut &[u8], n: usize) -> Result<(), RegistryError> {

@@ -123,6 +123,31 @@ impl Budget {
     }
 }
 
+/// A message shorter than its contents say.
+pub(crate) fn truncated() -> RegistryError {
+    RegistryError::Decode("the message is truncated".into())
+}
+
+/// A base-128 varint (Avro and Protobuf).
+pub(crate) fn varint(input: &mut &[u8]) -> Result<u64, RegistryError> {
+    let mut value: u64 = 0;
+    for shift in (0..64).step_by(7) {
+        let (&byte, rest) = input.split_first().ok_or_else(truncated)?;
+        *input = rest;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Ok(value);
+        }
+    }
+    Err(RegistryError::Decode("varint too long".into()))
+}
+
+/// A zigzag-encoded varint (Avro `int`/`long`, Confluent's message indexes).
+pub(crate) fn zigzag(input: &mut &[u8]) -> Result<i64, RegistryError> {
+    let value = varint(input)?;
+    Ok(((value >> 1) as i64) ^ -((value & 1) as i64))
+}
+
 pub(crate) fn too_deep() -> RegistryError {
     RegistryError::Decode(format!(
         "the message nests deeper than {MAX_DECODE_DEPTH} levels"

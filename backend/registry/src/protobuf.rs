@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::{
     RegistryError, ResolvedReference,
-    datum::{Budget, Datum, Entry, KeyRole, MAX_DECODE_DEPTH, too_deep},
+    datum::{Budget, Datum, Entry, KeyRole, MAX_DECODE_DEPTH, too_deep, truncated, varint},
 };
 
 /// The name the subject's own file gets while compiling.
@@ -406,23 +406,6 @@ fn kind_datum(kind: &Kind, json: Value) -> Datum {
 /// Walks a message's wire format without decoding it, charging what decoding would take.
 struct Measure {
     budget: Budget,
-}
-
-fn truncated() -> RegistryError {
-    RegistryError::Decode("the message is truncated".into())
-}
-
-fn varint(input: &mut &[u8]) -> Result<u64, RegistryError> {
-    let mut value: u64 = 0;
-    for shift in (0..64).step_by(7) {
-        let (&byte, rest) = input.split_first().ok_or_else(truncated)?;
-        *input = rest;
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return Ok(value);
-        }
-    }
-    Err(RegistryError::Decode("varint too long".into()))
 }
 
 fn take<'a>(input: &mut &'a [u8], n: usize) -> Result<&'a [u8], RegistryError> {

@@ -26,19 +26,10 @@ pub(crate) fn split(bytes: &[u8]) -> Result<(i32, &[u8]), RegistryError> {
 }
 
 fn varint(bytes: &mut &[u8]) -> Result<i64, RegistryError> {
-    let mut value: u64 = 0;
-    for shift in (0..64).step_by(7) {
-        let (&byte, rest) = bytes
-            .split_first()
-            .ok_or_else(|| RegistryError::Decode("truncated message indexes".into()))?;
-        *bytes = rest;
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            // zigzag
-            return Ok(((value >> 1) as i64) ^ -((value & 1) as i64));
-        }
-    }
-    Err(RegistryError::Decode("varint too long".into()))
+    datum::zigzag(bytes).map_err(|e| match e {
+        RegistryError::Decode(m) => RegistryError::Decode(format!("message indexes: {m}")),
+        e => e,
+    })
 }
 
 /// Confluent's message indexes: a count then that many indexes; count 0 means `[0]`.
