@@ -2,6 +2,7 @@
 
 mod authorization;
 mod binary;
+mod bounded_work;
 mod graphql;
 mod health;
 mod identity;
@@ -10,5 +11,6 @@ mod mail;
 mod migrations;
 mod portal;
 mod registry;
+mod registry_conformance;
 mod streams;
 mod subscriptions;

@@ -8,17 +8,17 @@ use tributary_core::TopicName;
 use tributary_tests::{TestApp, kafka_admin, unique};
 use uuid::Uuid;
 
-const AVRO_V1: &str = r#"{"type":"record","name":"Trade","namespace":"test","fields":[{"name":"trade_id","type":"string"},{"name":"price_minor","type":"long"},{"name":"customer_email","type":"string"}]}"#;
+pub(crate) const AVRO_V1: &str = r#"{"type":"record","name":"Trade","namespace":"test","fields":[{"name":"trade_id","type":"string"},{"name":"price_minor","type":"long"},{"name":"customer_email","type":"string"}]}"#;
 /// Adds an optional field with a default: BACKWARD compatible.
 const AVRO_V2: &str = r#"{"type":"record","name":"Trade","namespace":"test","fields":[{"name":"trade_id","type":"string"},{"name":"price_minor","type":"long"},{"name":"customer_email","type":"string"},{"name":"venue","type":"string","default":"XAMS"}]}"#;
 /// Adds a field without a default: new readers cannot read old data (not BACKWARD).
 const AVRO_BAD: &str = r#"{"type":"record","name":"Trade","namespace":"test","fields":[{"name":"trade_id","type":"string"},{"name":"price_minor","type":"long"},{"name":"customer_email","type":"string"},{"name":"counterparty","type":"string"}]}"#;
 
-fn code(response: &Value) -> Option<&str> {
+pub(crate) fn code(response: &Value) -> Option<&str> {
     response["errors"][0]["extensions"]["code"].as_str()
 }
 
-fn ok(response: &Value) -> &Value {
+pub(crate) fn ok(response: &Value) -> &Value {
     assert!(
         response["errors"].is_null(),
         "unexpected errors: {response}"
@@ -27,7 +27,7 @@ fn ok(response: &Value) -> &Value {
 }
 
 /// A provider organization with an owner; answers (org id, owner token).
-async fn provider(app: &TestApp) -> (Uuid, String) {
+pub(crate) async fn provider(app: &TestApp) -> (Uuid, String) {
     let owner = app.user(&format!("{}@example.com", unique("owner"))).await;
     let org = app
         .org_with(&unique("provider"), &[(owner, "owner")], false)
@@ -35,7 +35,7 @@ async fn provider(app: &TestApp) -> (Uuid, String) {
     (org, app.token_for(owner).await)
 }
 
-async fn operator(app: &TestApp) -> String {
+pub(crate) async fn operator(app: &TestApp) -> String {
     let user = app
         .user(&format!("{}@example.com", unique("operator")))
         .await;
@@ -45,7 +45,7 @@ async fn operator(app: &TestApp) -> String {
 }
 
 /// A read-write API token of `org` (what a serializer or CI pipeline uses against the registry).
-async fn write_token(app: &TestApp, token: &str, org: Uuid) -> String {
+pub(crate) async fn write_token(app: &TestApp, token: &str, org: Uuid) -> String {
     let r = app
         .graphql_as(
             token,
@@ -59,9 +59,9 @@ async fn write_token(app: &TestApp, token: &str, org: Uuid) -> String {
         .to_owned()
 }
 
-const CREATE: &str = "mutation($input: CreateStreamInput!) { createStream(input: $input) { id slug status topic descriptionHtml tags category } }";
+pub(crate) const CREATE: &str = "mutation($input: CreateStreamInput!) { createStream(input: $input) { id slug status topic descriptionHtml tags category } }";
 
-async fn draft(
+pub(crate) async fn draft(
     app: &TestApp,
     token: &str,
     org: Uuid,
@@ -83,7 +83,7 @@ async fn draft(
 }
 
 /// A draft taken to published: topic, Avro value schema, a plan.
-async fn published(
+pub(crate) async fn published(
     app: &TestApp,
     token: &str,
     org: Uuid,

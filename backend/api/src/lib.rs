@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql/ws", get(graphql::graphql_ws))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/registry/", get(tributary_registry::root))
         .nest(
             "/registry",
             tributary_registry::router(

@@ -604,12 +604,29 @@ impl Index {
 
     /// How a query word is read: its own stems (weight 1) and up to `limit` known words at least
     /// `threshold` similar to it (weighted by their similarity) that add other lexemes.
-    pub fn read_word(&self, stems: &[String], word: &str, threshold: f32, limit: usize) -> Reading {
+    ///
+    /// The lexicon holds the words of every listing, but a word is suggested only through
+    /// lexemes that occur in a listing the viewer (`viewer_orgs`, empty when anonymous) may see:
+    /// a typo of a word used only in another tenant's private or draft listing reads as nothing.
+    pub fn read_word(
+        &self,
+        stems: &[String],
+        word: &str,
+        threshold: f32,
+        limit: usize,
+        viewer_orgs: &[Uuid],
+    ) -> Reading {
         let mut lexemes: Vec<(u32, f32)> = stems
             .iter()
             .filter_map(|s| self.terms.get(s))
             .map(|t| (t, 1.0))
             .collect();
+        let public_only = !viewer_orgs.iter().any(|o| self.hidden.contains_key(o));
+        let seen = |term: u32| {
+            self.postings[term as usize]
+                .iter()
+                .any(|p| self.visible(p.slot, viewer_orgs, public_only))
+        };
         let mut alternatives = Vec::new();
         for (id, similarity) in self.lexicon.similar(word, threshold, limit) {
             let mut adds = false;
@@ -617,7 +634,7 @@ impl Index {
                 if stems.iter().any(|s| s.as_str() == &**stem) {
                     continue;
                 }
-                if let Some(term) = self.terms.get(stem) {
+                if let Some(term) = self.terms.get(stem).filter(|t| seen(*t)) {
                     match lexemes.iter_mut().find(|(t, _)| *t == term) {
                         Some(entry) => entry.1 = entry.1.max(similarity),
                         None => lexemes.push((term, similarity)),
@@ -657,25 +674,32 @@ impl Index {
         }
     }
 
-    /// Whether the slot passes the filters and the viewer may see it.
+    /// Whether the viewer (members of `viewer_orgs`; none when anonymous) may see the slot's
+    /// listing: alive, and public or theirs (provider, or invited to a private one).
     #[inline]
-    fn keep(&self, filter: &Filter<'_>, slot: u32) -> bool {
+    fn visible(&self, slot: u32, viewer_orgs: &[Uuid], public_only: bool) -> bool {
         let f = &self.facts[slot as usize];
         if f.flags & ALIVE == 0 {
             return false;
         }
-        if f.flags & PUBLIC == 0 {
-            if filter.public_only {
-                return false;
-            }
-            let doc = &self.docs[slot as usize];
-            let insider = filter.viewer_orgs.contains(&doc.provider_org)
-                || (f.flags & PRIVATE != 0
-                    && doc.grants.iter().any(|g| filter.viewer_orgs.contains(g)));
-            if !insider {
-                return false;
-            }
+        if f.flags & PUBLIC != 0 {
+            return true;
         }
+        if public_only {
+            return false;
+        }
+        let doc = &self.docs[slot as usize];
+        viewer_orgs.contains(&doc.provider_org)
+            || (f.flags & PRIVATE != 0 && doc.grants.iter().any(|g| viewer_orgs.contains(g)))
+    }
+
+    /// Whether the slot passes the filters and the viewer may see it.
+    #[inline]
+    fn keep(&self, filter: &Filter<'_>, slot: u32) -> bool {
+        if !self.visible(slot, filter.viewer_orgs, filter.public_only) {
+            return false;
+        }
+        let f = &self.facts[slot as usize];
         (filter.categories.is_empty() || filter.categories.contains(&f.category))
             && (filter.providers.is_empty() || filter.providers.contains(&f.provider))
             && (filter.schema_types.is_empty() || filter.schema_types.contains(&f.schema_type))

@@ -9,7 +9,7 @@ use similar::TextDiff;
 use sqlx::PgConnection;
 use tributary_identity::Actor;
 use tributary_registry::{
-    self as registry, CompatibilityReport, Level, Reference, Registered, RegistryError,
+    self as registry, Caller, CompatibilityReport, Level, Reference, Registered, RegistryError,
     RemoteRegistry, ResolvedReference, SchemaInput, SubjectVersion, VersionSelector,
 };
 use uuid::Uuid;
@@ -24,6 +24,8 @@ use crate::{
 pub(crate) fn schema_error(error: RegistryError) -> CatalogError {
     match error {
         RegistryError::InvalidSchema(m) => CatalogError::validation("schema", m),
+        e @ RegistryError::TooComplex(_) => CatalogError::validation("schema", e.to_string()),
+        RegistryError::Overloaded(m) => CatalogError::Unavailable(m),
         RegistryError::ReferenceNotFound(m) => {
             CatalogError::validation("references", format!("unknown reference: {m}"))
         }
@@ -39,6 +41,15 @@ pub(crate) fn schema_error(error: RegistryError) -> CatalogError {
         RegistryError::Database(e) => CatalogError::Database(e),
         RegistryError::Remote(m) => CatalogError::Unavailable(m),
         other => CatalogError::Schema(other.to_string()),
+    }
+}
+
+/// Who a stream's new schemas resolve their references as: its provider, so a reference can
+/// only name subjects the provider may read (its own, or public ones).
+fn reader_for(stream: &Stream) -> Caller {
+    Caller::Org {
+        org_id: stream.provider_org_id,
+        write: false,
     }
 }
 
@@ -104,13 +115,15 @@ impl Schemas {
         }
     }
 
+    /// Loads `refs` transitively; in the embedded registry each must be readable by `reader`.
     async fn resolve(
         &self,
         conn: &mut PgConnection,
         refs: &[Reference],
+        reader: &Caller,
     ) -> Result<Vec<ResolvedReference>, CatalogError> {
         match self {
-            Self::Embedded => registry::resolve_references(conn, refs).await,
+            Self::Embedded => registry::resolve_references(conn, refs, reader).await,
             Self::Remote(r) => r.resolve_references(refs).await,
         }
         .map_err(schema_error)
@@ -190,9 +203,15 @@ impl Catalog {
     }
 
     /// Claims the stream's subjects for its provider and applies its compatibility level.
+    ///
+    /// A subject nobody owns that already has versions (embedded registry) is the operator's to
+    /// list; one that already exists in an external registry needs a prefix grant covering the
+    /// topic (the organization's proof that the topic is its own), and is recorded as not
+    /// Tributary's: its level is never set and it is never deleted.
     pub(crate) async fn claim_subjects(
         &self,
         conn: &mut PgConnection,
+        actor: &Actor,
         stream: &Stream,
     ) -> Result<(), CatalogError> {
         // Subjects are named after the topic alone: two live streams with one topic name on
@@ -221,10 +240,75 @@ impl Catalog {
             )));
         }
         let schemas = self.schemas_of(conn, stream).await?;
-        if let Schemas::Embedded = schemas {
-            self.claim_embedded(conn, stream).await?;
+        match &schemas {
+            Schemas::Embedded => {
+                for key in [true, false] {
+                    let subject = stream.subject(key);
+                    let unowned = registry::subject_info(conn, &subject)
+                        .await
+                        .map_err(schema_error)?
+                        .is_some_and(|info| info.owner_org_id.is_none());
+                    let has_versions = unowned
+                        && match registry::versions(conn, &subject, true).await {
+                            Ok(versions) => !versions.is_empty(),
+                            Err(RegistryError::SubjectNotFound(_)) => false,
+                            Err(e) => return Err(schema_error(e)),
+                        };
+                    if has_versions && !self.identity.is_operator(actor).await? {
+                        return Err(CatalogError::Conflict(format!(
+                            "the registry subject `{subject}` already has schemas that no organization owns; only the operator can list this topic"
+                        )));
+                    }
+                }
+                self.claim_embedded(conn, stream).await?;
+            }
+            Schemas::Remote(remote) => {
+                let mut preexisting = Vec::new();
+                for key in [true, false] {
+                    let subject = stream.subject(key);
+                    if !remote
+                        .versions(&subject)
+                        .await
+                        .map_err(schema_error)?
+                        .is_empty()
+                    {
+                        preexisting.push(subject);
+                    }
+                }
+                if let Some(subject) = preexisting.first() {
+                    let grants = self
+                        .topic_grants(conn, stream.cluster_id, stream.provider_org_id)
+                        .await?;
+                    if !grants.iter().any(|p| stream.topic.starts_with(p.as_str())) {
+                        return Err(CatalogError::Conflict(format!(
+                            "the subject `{subject}` already exists in this cluster's schema registry and Tributary did not make it: only a topic under a prefix the operator granted your organization can use it"
+                        )));
+                    }
+                    sqlx::query("update streams set subjects_preexisting = $2 where id = $1")
+                        .bind(stream.id)
+                        .bind(&preexisting)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+            }
         }
         self.apply_level(conn, stream, &schemas).await
+    }
+
+    /// Subjects of an external registry that existed before the stream: Tributary never
+    /// changes their level or deletes them.
+    async fn preexisting_subjects(
+        &self,
+        conn: &mut PgConnection,
+        stream: &Stream,
+    ) -> Result<Vec<String>, CatalogError> {
+        Ok(
+            sqlx::query_scalar("select subjects_preexisting from streams where id = $1")
+                .bind(stream.id)
+                .fetch_optional(&mut *conn)
+                .await?
+                .unwrap_or_default(),
+        )
     }
 
     /// Claims the stream's subjects in the embedded registry for its provider.
@@ -263,7 +347,14 @@ impl Catalog {
         stream: &Stream,
         schemas: &Schemas,
     ) -> Result<(), CatalogError> {
+        let preexisting = match schemas {
+            Schemas::Embedded => Vec::new(),
+            Schemas::Remote(_) => self.preexisting_subjects(conn, stream).await?,
+        };
         for key in [true, false] {
+            if preexisting.contains(&stream.subject(key)) {
+                continue;
+            }
             match schemas {
                 Schemas::Embedded => {
                     registry::set_subject_compatibility(conn, &stream.subject(key), level(stream))
@@ -315,9 +406,18 @@ impl Catalog {
         stream: &Stream,
     ) -> Result<(), CatalogError> {
         if let Schemas::Remote(remote) = self.schemas_of(conn, stream).await? {
-            for key in [true, false] {
+            // Only the versions Tributary registered: a subject there has no owner, and what
+            // others registered is theirs.
+            let registered: Vec<(String, i32)> = sqlx::query_as(
+                "select v->>'subject', (v->>'version')::int
+                   from streams, jsonb_array_elements(registered_versions) v where id = $1",
+            )
+            .bind(stream.id)
+            .fetch_all(&mut *conn)
+            .await?;
+            for (subject, version) in registered {
                 remote
-                    .delete_subject(&stream.subject(key))
+                    .delete_version(&subject, version)
                     .await
                     .map_err(schema_error)?;
             }
@@ -363,9 +463,10 @@ impl Catalog {
         let before = schemas.latest(&mut tx, &subject).await?;
         let current = match &schemas {
             Schemas::Embedded => {
-                let Registered { version, .. } = registry::register(&mut tx, &subject, input)
-                    .await
-                    .map_err(schema_error)?;
+                let Registered { version, .. } =
+                    registry::register(&mut tx, &subject, input, &reader_for(&stream))
+                        .await
+                        .map_err(schema_error)?;
                 schemas.version(&mut tx, &subject, version).await?
             }
             Schemas::Remote(remote) => {
@@ -376,6 +477,7 @@ impl Catalog {
                     .await
                     .map_err(schema_error)?;
                 registry::field_names(input.schema_type, &input.schema, &refs)
+                    .await
                     .map_err(schema_error)?;
                 if before.is_some() {
                     let report = remote.check(&subject, &input).await.map_err(schema_error)?;
@@ -387,10 +489,28 @@ impl Catalog {
                     .register(&subject, &input)
                     .await
                     .map_err(schema_error)?;
-                remote
-                    .set_level(&subject, level(&stream))
-                    .await
-                    .map_err(schema_error)?;
+                if before
+                    .as_ref()
+                    .is_none_or(|b| b.version < registered.version)
+                {
+                    sqlx::query(
+                        "update streams set registered_versions = registered_versions || $2 where id = $1",
+                    )
+                    .bind(stream.id)
+                    .bind(json!([{ "subject": subject, "version": registered.version }]))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                if !self
+                    .preexisting_subjects(&mut tx, &stream)
+                    .await?
+                    .contains(&subject)
+                {
+                    remote
+                        .set_level(&subject, level(&stream))
+                        .await
+                        .map_err(schema_error)?;
+                }
                 registered
             }
         };
@@ -563,9 +683,13 @@ impl Catalog {
         let other = schemas.latest(conn, &stream.subject(!key)).await?;
         let mut fields = Vec::new();
         for version in [Some(new), other.as_ref()].into_iter().flatten() {
-            let refs = schemas.resolve(conn, &version.references).await?;
+            // Stored versions: their references were checked when they were registered.
+            let refs = schemas
+                .resolve(conn, &version.references, &Caller::Operator)
+                .await?;
             fields.extend(
                 registry::field_names(version.schema_type, &version.schema, &refs)
+                    .await
                     .map_err(schema_error)?,
             );
         }
@@ -591,8 +715,12 @@ impl Catalog {
         let schemas = self.schemas_of(&mut tx, &stream).await?;
         if schemas.latest(&mut tx, &subject).await?.is_none() {
             // First version: only validity matters.
-            let refs = schemas.resolve(&mut tx, &input.references).await?;
-            registry::field_names(input.schema_type, &input.schema, &refs).map_err(schema_error)?;
+            let refs = schemas
+                .resolve(&mut tx, &input.references, &reader_for(&stream))
+                .await?;
+            registry::field_names(input.schema_type, &input.schema, &refs)
+                .await
+                .map_err(schema_error)?;
             return Ok(CompatibilityReport {
                 is_compatible: true,
                 messages: Vec::new(),
@@ -600,8 +728,14 @@ impl Catalog {
         }
         let report = match &schemas {
             Schemas::Embedded => {
-                registry::check_compatibility(&mut tx, &subject, input, VersionSelector::Latest)
-                    .await
+                registry::check_compatibility(
+                    &mut tx,
+                    &subject,
+                    input,
+                    VersionSelector::Latest,
+                    &reader_for(&stream),
+                )
+                .await
             }
             Schemas::Remote(remote) => remote.check(&subject, &input).await,
         }

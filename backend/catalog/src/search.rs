@@ -439,7 +439,7 @@ impl Catalog {
             let mut groups = Vec::new();
             let mut readings = Vec::new();
             for (word, stems) in words.iter().zip(&stems) {
-                let reading = index.read_word(stems, word, TERM_SIMILARITY, ALTERNATIVES);
+                let reading = index.read_word(stems, word, TERM_SIMILARITY, ALTERNATIVES, &orgs);
                 if stems.is_empty() && reading.alternatives.is_empty() {
                     continue;
                 }

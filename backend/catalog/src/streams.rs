@@ -677,7 +677,7 @@ impl Catalog {
         .await
         .map_err(stream_conflict)?;
         let stream = self.stream_row(&mut tx, id, false).await?;
-        self.claim_subjects(&mut tx, &stream).await?;
+        self.claim_subjects(&mut tx, actor, &stream).await?;
         self.record(
             &mut tx,
             actor,

@@ -15,9 +15,10 @@ use serde_json::Value;
 use crate::{
     RegistryError, ResolvedReference,
     datum::{
-        Budget, Datum, Entry, KeyRole, MAX_DECODE_BYTES, MAX_DECODE_DEPTH, too_deep, truncated,
-        zigzag,
+        Datum, DecodeBudget, Entry, KeyRole, MAX_DECODE_BYTES, MAX_DECODE_DEPTH, too_deep,
+        truncated, zigzag,
     },
+    schema::MAX_FIELD_NAMES,
 };
 
 const PRIMITIVES: [&str; 8] = [
@@ -234,6 +235,10 @@ fn walk(
                 return;
             }
             for field in &record.fields {
+                // A named type reused along many paths has exponentially many paths.
+                if out.len() >= MAX_FIELD_NAMES {
+                    break;
+                }
                 let path = if prefix.is_empty() {
                     field.name.clone()
                 } else {
@@ -267,7 +272,7 @@ pub(crate) fn decode(schema: &Schema, payload: &[u8]) -> Result<Datum, RegistryE
         .map_err(|e| RegistryError::Decode(e.to_string()))?;
     let mut measure = Measure {
         names: resolved.get_names(),
-        budget: Budget::new(),
+        budget: DecodeBudget::new(),
     };
     let mut rest = payload;
     measure.value(schema, None, &mut rest, 0)?;
@@ -326,7 +331,7 @@ fn to_datum(value: AvroValue) -> Result<Datum, RegistryError> {
 /// Walks a datum without allocating, charging what decoding it would take.
 struct Measure<'a, 's> {
     names: &'a apache_avro::schema::NamesRef<'s>,
-    budget: Budget,
+    budget: DecodeBudget,
 }
 
 fn long(input: &mut &[u8]) -> Result<i64, RegistryError> {
@@ -482,7 +487,7 @@ impl Measure<'_, '_> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::schema::{Level, Parsed, check_level};
+    use crate::schema::{Level, Parsed, test_support::check_level};
 
     fn p(text: &str) -> Parsed {
         Parsed::Avro(parse(text, &[]).unwrap())
@@ -669,5 +674,25 @@ mod tests {
     fn invalid_avro_is_refused() {
         assert!(parse(r#"{"type":"record","name":"R"}"#, &[]).is_err());
         assert!(parse("not json", &[]).is_err());
+    }
+
+    #[test]
+    fn field_names_of_a_named_type_reused_along_many_paths_are_capped() {
+        // R1 {a: R2, b: R2}, R2 {a: R3, b: R3}, … R40 {s: string}: 2^40 paths.
+        let mut inner = serde_json::json!({"type": "record", "name": "R40",
+            "fields": [{"name": "s", "type": "string"}]});
+        for i in (1..40).rev() {
+            let next = format!("R{}", i + 1);
+            inner = serde_json::json!({"type": "record", "name": format!("R{i}"), "fields": [
+                {"name": "a", "type": inner}, {"name": "b", "type": next}]});
+        }
+        let schema = parse(&inner.to_string(), &[]).unwrap();
+        let names = field_names(&schema);
+        assert!(
+            names.len() <= crate::schema::MAX_FIELD_NAMES + 2,
+            "{}",
+            names.len()
+        );
+        assert!(names.contains(&"a.a.a".to_owned()));
     }
 }

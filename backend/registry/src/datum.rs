@@ -95,11 +95,11 @@ impl Datum {
 }
 
 /// What decoding one message may still take.
-pub(crate) struct Budget {
+pub(crate) struct DecodeBudget {
     left: usize,
 }
 
-impl Budget {
+impl DecodeBudget {
     pub(crate) fn new() -> Self {
         Self {
             left: MAX_DECODE_BYTES,
@@ -157,7 +157,7 @@ pub(crate) fn too_deep() -> RegistryError {
 /// Measures a JSON document before it is parsed: one node per value (counted from the
 /// structural characters outside strings), its bytes, and its nesting.
 pub(crate) fn measure_json(bytes: &[u8]) -> Result<(), RegistryError> {
-    let mut budget = Budget::new();
+    let mut budget = DecodeBudget::new();
     budget.charge(bytes.len())?;
     let (mut nodes, mut depth, mut in_string, mut escaped) = (1usize, 0usize, false, false);
     for &b in bytes {

@@ -31,6 +31,13 @@ pub enum RegistryError {
     InvalidLevel(String),
     #[error("Schema being registered is incompatible with an earlier schema for subject: {}", .0.join("; "))]
     Incompatible(Vec<String>),
+    /// The schema (or the comparison it needs) costs more than one request may spend; see
+    /// [`crate::budget`].
+    #[error("Invalid schema: the schema is too complex: {0}")]
+    TooComplex(String),
+    /// Too much schema work is running at once; the client may retry.
+    #[error("{0}")]
+    Overloaded(String),
     #[error("Invalid schema reference: {0}")]
     ReferenceNotFound(String),
     #[error("One or more references exist to the schema {0}")]

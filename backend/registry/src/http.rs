@@ -15,8 +15,8 @@ use serde_json::{Value, json};
 use sqlx::{PgConnection, PgPool};
 
 use crate::{
-    AuthFailure, Caller, Level, MAX_SCHEMA_BYTES, Reference, RegistryAuth, RegistryError,
-    RegistryHooks, SchemaInput, SchemaType,
+    AuthFailure, Caller, CompatibilityReport, Level, MAX_SCHEMA_BYTES, Reference, RegistryAuth,
+    RegistryError, RegistryHooks, SchemaInput, SchemaType,
     store::{self, SubjectInfo, SubjectVersion, VersionSelector},
 };
 
@@ -40,6 +40,7 @@ where
     S: Clone + Send + Sync + 'static,
 {
     Router::new()
+        .route("/", get(root))
         .route("/subjects", get(list_subjects))
         .route("/subjects/{subject}", post(lookup).delete(delete_subject))
         .route(
@@ -73,6 +74,12 @@ where
         .with_state(RegistryState { pool, auth, hooks })
 }
 
+/// `GET /`: Confluent answers the root with an empty object (clients use it as a ping). Mounted
+/// under a prefix, the API serves it with and without the trailing slash.
+pub async fn root() -> Response {
+    reply(StatusCode::OK, &json!({}))
+}
+
 /// An error as Confluent clients expect it: status plus `{error_code, message}`.
 #[derive(Debug)]
 struct HttpError {
@@ -92,7 +99,7 @@ impl From<RegistryError> for HttpError {
             E::SubjectNotSoftDeleted(_) => (StatusCode::NOT_FOUND, 40405),
             E::VersionNotSoftDeleted { .. } => (StatusCode::NOT_FOUND, 40407),
             E::SubjectLevelNotConfigured(_) => (StatusCode::NOT_FOUND, 40408),
-            E::InvalidSchema(_) | E::ReferenceNotFound(_) | E::Decode(_) => {
+            E::InvalidSchema(_) | E::TooComplex(_) | E::ReferenceNotFound(_) | E::Decode(_) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, 42201)
             }
             E::InvalidVersion(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42202),
@@ -103,6 +110,7 @@ impl From<RegistryError> for HttpError {
             E::Conflict(_) => (StatusCode::CONFLICT, 40901),
             E::Forbidden => (StatusCode::FORBIDDEN, 40301),
             E::Remote(_) => (StatusCode::BAD_GATEWAY, 50003),
+            E::Overloaded(_) => (StatusCode::SERVICE_UNAVAILABLE, 50002),
             E::Database(cause) => {
                 tracing::error!(error = %cause, "schema registry store error");
                 return Self {
@@ -372,7 +380,7 @@ async fn register(
         .await
         .ok()
         .map(|v| v.version);
-    let registered = store::register(&mut tx, &subject, input).await?;
+    let registered = store::register(&mut tx, &subject, input, &caller).await?;
     if before.is_none_or(|b| b < registered.version) {
         state
             .hooks
@@ -406,7 +414,7 @@ async fn lookup(
     let input = schema_input(&body)?;
     let mut conn = state.pool.acquire().await?;
     readable(&mut conn, &caller, &subject).await?;
-    let v = store::lookup(&mut conn, &subject, input).await?;
+    let v = store::lookup(&mut conn, &subject, input, &caller).await?;
     ok(version_json(&v))
 }
 
@@ -598,8 +606,15 @@ async fn get_subject_config(
 ) -> Result<Response, HttpError> {
     let caller = caller(&state, &headers).await?;
     let mut conn = state.pool.acquire().await?;
-    readable(&mut conn, &caller, &subject).await?;
-    let level = match store::subject_compatibility(&mut conn, &subject).await? {
+    // A subject without its own level answers 40408 (or the global level with
+    // `defaultToGlobal`), also when it does not exist or the caller may not read it.
+    let own = match store::subject_info(&mut conn, &subject).await? {
+        Some(info) if caller.can_read(&info) => {
+            store::subject_compatibility(&mut conn, &subject).await?
+        }
+        _ => None,
+    };
+    let level = match own {
         Some(level) => level,
         None if flag(&params, "defaultToGlobal") => store::global_compatibility(&mut conn).await?,
         None => return Err(RegistryError::SubjectLevelNotConfigured(subject).into()),
@@ -665,8 +680,31 @@ async fn compatibility(
     let selector: VersionSelector = version.parse()?;
     let input = schema_input(&body)?;
     let mut conn = state.pool.acquire().await?;
-    readable(&mut conn, &caller, &subject).await?;
-    let report = store::check_compatibility(&mut conn, &subject, input, selector).await?;
+    // As in Confluent's registry, a subject without versions accepts any valid schema at
+    // `latest`, and has no numbered version (40402). A subject the caller may not read looks
+    // exactly like one that does not exist.
+    let readable = store::subject_info(&mut conn, &subject)
+        .await?
+        .is_some_and(|info| caller.can_read(&info));
+    let checked = if readable {
+        store::check_compatibility(&mut conn, &subject, input.clone(), selector, &caller).await
+    } else {
+        Err(RegistryError::SubjectNotFound(subject.clone()))
+    };
+    let report = match (checked, selector) {
+        (Err(RegistryError::SubjectNotFound(_)), VersionSelector::Latest) => {
+            store::validate(&mut conn, &input, &caller).await?;
+            CompatibilityReport {
+                is_compatible: true,
+                messages: Vec::new(),
+            }
+        }
+        (Err(RegistryError::SubjectNotFound(_)), VersionSelector::Number(n)) => {
+            store::validate(&mut conn, &input, &caller).await?;
+            return Err(RegistryError::VersionNotFound(n.to_string()).into());
+        }
+        (checked, _) => checked?,
+    };
     if flag(&params, "verbose") {
         ok(json!({ "is_compatible": report.is_compatible, "messages": report.messages }))
     } else {

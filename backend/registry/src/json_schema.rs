@@ -4,11 +4,11 @@
 //! "Reader can read writer" means every document valid under the writer schema is valid under
 //! the reader schema. Unknown or unsupported keywords are compared by equality.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
-use crate::{RegistryError, ResolvedReference};
+use crate::{RegistryError, ResolvedReference, budget::Budget};
 
 /// A parsed JSON Schema with the documents its `$ref`s may point at.
 pub(crate) struct JsonSchema {
@@ -86,17 +86,28 @@ pub(crate) fn deref<'a>(
     Err("$ref chain longer than 32".into())
 }
 
-/// Whether documents valid under `writer` are valid under `reader`.
-pub(crate) fn can_read(writer: &JsonSchema, reader: &JsonSchema) -> Vec<String> {
+/// Whether documents valid under `writer` are valid under `reader`: the problems found.
+///
+/// Each (writer node, reader node) pair is compared once: a definition reached through many
+/// `$ref`s (or recursively) is not compared again, so the work grows with the number of pairs
+/// the two schemas share, not with the number of paths to them. Every comparison spends a step
+/// of `budget`.
+pub(crate) fn can_read(
+    writer: &JsonSchema,
+    reader: &JsonSchema,
+    budget: &mut Budget,
+) -> Result<Vec<String>, RegistryError> {
     let mut out = Vec::new();
     let mut ctx = Ctx {
         writer,
         reader,
         out: &mut out,
         depth: 0,
+        compared: HashSet::new(),
+        budget,
     };
-    ctx.compare("#", &writer.root, &writer.root, &reader.root, &reader.root);
-    out
+    ctx.compare("#", &writer.root, &writer.root, &reader.root, &reader.root)?;
+    Ok(out)
 }
 
 struct Ctx<'a, 'o> {
@@ -104,6 +115,9 @@ struct Ctx<'a, 'o> {
     reader: &'a JsonSchema,
     out: &'o mut Vec<String>,
     depth: usize,
+    /// (writer node, reader node) pairs already compared or being compared, by address.
+    compared: HashSet<(usize, usize)>,
+    budget: &'o mut Budget,
 }
 
 fn types(node: &Value) -> Option<BTreeSet<String>> {
@@ -177,23 +191,48 @@ impl Ctx<'_, '_> {
         self.out.push(format!("{path}: {}", message.into()));
     }
 
-    fn compare(&mut self, path: &str, w: &Value, wdoc: &Value, r: &Value, rdoc: &Value) {
+    fn compare(
+        &mut self,
+        path: &str,
+        w: &Value,
+        wdoc: &Value,
+        r: &Value,
+        rdoc: &Value,
+    ) -> Result<(), RegistryError> {
+        self.budget.spend(1)?;
         if self.depth > 64 {
             self.push(path, "schemas nest deeper than 64 levels");
-            return;
+            return Ok(());
         }
         let (w, wdoc) = match deref(self.writer, w, wdoc) {
             Ok(x) => x,
-            Err(e) => return self.push(path, e),
+            Err(e) => {
+                self.push(path, e);
+                return Ok(());
+            }
         };
         let (r, rdoc) = match deref(self.reader, r, rdoc) {
             Ok(x) => x,
-            Err(e) => return self.push(path, e),
+            Err(e) => {
+                self.push(path, e);
+                return Ok(());
+            }
         };
+        // Compared already (through another path), or being compared (recursion): what it
+        // finds is reported once, at the first path.
+        if !self
+            .compared
+            .insert((w as *const Value as usize, r as *const Value as usize))
+        {
+            return Ok(());
+        }
         match (w, r) {
-            (_, Value::Bool(true)) | (Value::Bool(false), _) => return,
-            (_, Value::Bool(false)) => return self.push(path, "the reader accepts nothing"),
-            (Value::Bool(true), r) if is_trivial(r) => return,
+            (_, Value::Bool(true)) | (Value::Bool(false), _) => return Ok(()),
+            (_, Value::Bool(false)) => {
+                self.push(path, "the reader accepts nothing");
+                return Ok(());
+            }
+            (Value::Bool(true), r) if is_trivial(r) => return Ok(()),
             _ => {}
         }
         let empty = Map::new();
@@ -288,14 +327,14 @@ impl Ctx<'_, '_> {
         for (name, wp) in wprops {
             let p = format!("{path}/properties/{name}");
             match rprops.get(name) {
-                Some(rp) => self.compare(&p, wp, wdoc, rp, rdoc),
+                Some(rp) => self.compare(&p, wp, wdoc, rp, rdoc)?,
                 None if r_closed => self.push(
                     &p,
                     "property removed from a closed content model (additionalProperties: false)",
                 ),
                 None => {
                     if let Some(extra) = r_extra {
-                        self.compare(&p, wp, wdoc, extra, rdoc);
+                        self.compare(&p, wp, wdoc, extra, rdoc)?;
                     }
                 }
             }
@@ -309,7 +348,7 @@ impl Ctx<'_, '_> {
                 continue; // the writer never produces it
             }
             match w_extra {
-                Some(extra) => self.compare(&p, extra, wdoc, rp, rdoc),
+                Some(extra) => self.compare(&p, extra, wdoc, rp, rdoc)?,
                 None if !is_trivial(rp) => self.push(&p, "property added to an open content model"),
                 None => {}
             }
@@ -322,7 +361,7 @@ impl Ctx<'_, '_> {
         } else if let (Some(rx), false) = (r_extra, w_closed) {
             match w_extra {
                 Some(wx) => {
-                    self.compare(&format!("{path}/additionalProperties"), wx, wdoc, rx, rdoc)
+                    self.compare(&format!("{path}/additionalProperties"), wx, wdoc, rx, rdoc)?
                 }
                 None if !is_trivial(rx) => self.push(path, "additionalProperties narrowed"),
                 None => {}
@@ -331,7 +370,7 @@ impl Ctx<'_, '_> {
 
         // items: a single schema for every element.
         match (w.get("items"), r.get("items")) {
-            (Some(wi), Some(ri)) => self.compare(&format!("{path}/items"), wi, wdoc, ri, rdoc),
+            (Some(wi), Some(ri)) => self.compare(&format!("{path}/items"), wi, wdoc, ri, rdoc)?,
             (None, Some(ri)) if !is_trivial(ri) => {
                 self.push(path, "an items restriction was added")
             }
@@ -351,6 +390,7 @@ impl Ctx<'_, '_> {
             }
         }
         self.depth -= 1;
+        Ok(())
     }
 }
 
@@ -403,7 +443,7 @@ fn names(node: &Value, prefix: &str, out: &mut Vec<String>, depth: usize) {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::schema::{Level, Parsed, check_level};
+    use crate::schema::{Level, Parsed, test_support::check_level};
 
     fn p(text: &str) -> Parsed {
         Parsed::Json(parse(text, &[]).unwrap())
@@ -506,8 +546,80 @@ mod tests {
         let customer = r#"{"type":"object","properties":{"home":{"$ref":"address.json"}}}"#;
         let parsed = parse(customer, std::slice::from_ref(&address)).unwrap();
         assert!(field_names(&parsed).contains(&"city".to_owned()));
-        assert!(can_read(&parsed, &parsed).is_empty());
+        assert!(
+            can_read(&parsed, &parsed, &mut Budget::new())
+                .unwrap()
+                .is_empty()
+        );
         let unresolved = parse(customer, &[]).unwrap();
-        assert!(!can_read(&unresolved, &unresolved).is_empty());
+        assert!(
+            !can_read(&unresolved, &unresolved, &mut Budget::new())
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    /// `d1 … dN`, each with two properties that both `$ref` the next definition: 2^N paths.
+    pub(crate) fn fan_out(n: usize) -> String {
+        let mut defs = serde_json::Map::new();
+        for i in 1..n {
+            let next = format!("#/$defs/d{}", i + 1);
+            defs.insert(
+                format!("d{i}"),
+                serde_json::json!({"type": "object", "properties": {
+                    "a": {"$ref": next}, "b": {"$ref": next}}}),
+            );
+        }
+        defs.insert(format!("d{n}"), serde_json::json!({"type": "string"}));
+        serde_json::json!({"type": "object", "$defs": defs,
+            "properties": {"root": {"$ref": "#/$defs/d1"}}})
+        .to_string()
+    }
+
+    #[test]
+    fn ref_fan_out_compares_each_pair_once() {
+        let schema = p(&fan_out(40));
+        let mut budget = Budget::with(1_000, std::time::Duration::from_secs(60));
+        let earlier = [(1, p(&fan_out(40)))];
+        let messages =
+            crate::schema::check_level(Level::FullTransitive, &schema, &earlier, &mut budget)
+                .unwrap();
+        assert!(messages.is_empty(), "{messages:?}");
+        // A change deep down is still found, once, at the first path that reaches it.
+        let changed =
+            fan_out(40).replace(r#""d40":{"type":"string"}"#, r#""d40":{"type":"integer"}"#);
+        assert_ne!(changed, fan_out(40));
+        let mut budget = Budget::with(1_000, std::time::Duration::from_secs(60));
+        let messages =
+            crate::schema::check_level(Level::Backward, &p(&changed), &earlier, &mut budget)
+                .unwrap();
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].contains("/root/properties/a/properties/a"),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn work_beyond_the_budget_is_refused_with_a_typed_error() {
+        let properties: serde_json::Map<String, Value> = (0..500)
+            .map(|i| (format!("p{i}"), serde_json::json!({"type": "string"})))
+            .collect();
+        let wide = serde_json::json!({"type": "object", "properties": properties}).to_string();
+        let mut budget = Budget::with(100, std::time::Duration::from_secs(60));
+        let refused = can_read(&p_json(&wide), &p_json(&wide), &mut budget);
+        assert!(
+            matches!(refused, Err(RegistryError::TooComplex(_))),
+            "{refused:?}"
+        );
+        assert!(
+            can_read(&p_json(&wide), &p_json(&wide), &mut Budget::new())
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    fn p_json(text: &str) -> JsonSchema {
+        parse(text, &[]).unwrap()
     }
 }

@@ -13,7 +13,9 @@ use serde_json::Value;
 
 use crate::{
     RegistryError, ResolvedReference,
-    datum::{Budget, Datum, Entry, KeyRole, MAX_DECODE_DEPTH, too_deep, truncated, varint},
+    budget::Budget,
+    datum::{Datum, DecodeBudget, Entry, KeyRole, MAX_DECODE_DEPTH, too_deep, truncated, varint},
+    schema::MAX_FIELD_NAMES,
 };
 
 /// The name the subject's own file gets while compiling.
@@ -121,7 +123,11 @@ fn real_oneof(field: &FieldDescriptor) -> Option<String> {
 }
 
 /// Differences between `writer` (original) and `reader` (update) that break reading.
-pub(crate) fn can_read(writer: &FileDescriptor, reader: &FileDescriptor) -> Vec<String> {
+pub(crate) fn can_read(
+    writer: &FileDescriptor,
+    reader: &FileDescriptor,
+    budget: &mut Budget,
+) -> Result<Vec<String>, RegistryError> {
     let mut out = Vec::new();
     if writer.package_name() != reader.package_name() {
         out.push(format!(
@@ -135,6 +141,7 @@ pub(crate) fn can_read(writer: &FileDescriptor, reader: &FileDescriptor) -> Vec<
         .map(|m| (m.full_name().to_owned(), m))
         .collect();
     for w in all_messages(writer) {
+        budget.spend(1 + w.fields().len() as u64)?;
         let Some(r) = readers.get(w.full_name()) else {
             out.push(format!(
                 "MESSAGE_REMOVED: message {} was removed or renamed",
@@ -144,7 +151,7 @@ pub(crate) fn can_read(writer: &FileDescriptor, reader: &FileDescriptor) -> Vec<
         };
         compare_message(&w, r, &mut out);
     }
-    out
+    Ok(out)
 }
 
 fn compare_message(w: &MessageDescriptor, r: &MessageDescriptor, out: &mut Vec<String>) {
@@ -271,6 +278,10 @@ fn walk(m: &MessageDescriptor, prefix: &str, out: &mut Vec<String>, seen: &mut H
         return;
     }
     for f in m.fields() {
+        // A message type reused along many paths has exponentially many paths.
+        if out.len() >= MAX_FIELD_NAMES {
+            break;
+        }
         let path = if prefix.is_empty() {
             f.name().to_owned()
         } else {
@@ -320,7 +331,7 @@ pub(crate) fn message_at(
 /// per-message bounds; `map<>` keys are marked as map keys.
 pub(crate) fn decode(message: MessageDescriptor, payload: &[u8]) -> Result<Datum, RegistryError> {
     let mut measure = Measure {
-        budget: Budget::new(),
+        budget: DecodeBudget::new(),
     };
     let mut input = payload;
     measure.fields(Some(&message), &mut input, None, 0)?;
@@ -405,7 +416,7 @@ fn kind_datum(kind: &Kind, json: Value) -> Datum {
 
 /// Walks a message's wire format without decoding it, charging what decoding would take.
 struct Measure {
-    budget: Budget,
+    budget: DecodeBudget,
 }
 
 fn take<'a>(input: &mut &'a [u8], n: usize) -> Result<&'a [u8], RegistryError> {
@@ -492,7 +503,7 @@ impl Measure {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::schema::{Level, Parsed, check_level};
+    use crate::schema::{Level, Parsed, test_support::check_level};
 
     fn p(text: &str) -> Parsed {
         Parsed::Protobuf(parse(text, &[]).unwrap())
@@ -670,5 +681,25 @@ mod tests {
             json,
             serde_json::json!({"customer_email": "a@b", "amount_minor": "5"})
         );
+    }
+
+    #[test]
+    fn field_names_of_a_message_reused_along_many_paths_are_capped() {
+        let mut text = String::from("syntax = \"proto3\";\n");
+        for i in 1..40 {
+            let next = i + 1;
+            text.push_str(&format!(
+                "message M{i} {{ M{next} a = 1; M{next} b = 2; }}\n"
+            ));
+        }
+        text.push_str("message M40 { string s = 1; }\n");
+        let file = parse(&text, &[]).unwrap();
+        let names = field_names(&file);
+        assert!(
+            names.len() <= crate::schema::MAX_FIELD_NAMES + 2,
+            "{}",
+            names.len()
+        );
+        assert!(names.contains(&"a.a.a".to_owned()) && names.contains(&"s".to_owned()));
     }
 }

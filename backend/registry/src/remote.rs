@@ -391,19 +391,21 @@ impl RemoteRegistry {
         .map(|_| ())
     }
 
-    /// Deletes a subject (soft, then permanently); a subject that is not there is fine.
-    pub async fn delete_subject(&self, subject: &str) -> Result<(), RegistryError> {
+    /// Deletes one version (soft, then permanently); a version that is not there is fine.
+    pub async fn delete_version(&self, subject: &str, version: i32) -> Result<(), RegistryError> {
         for query in ["", "?permanent=true"] {
             match self
                 .call(
                     Method::DELETE,
-                    &format!("/subjects/{}{query}", segment(subject)),
+                    &format!("/subjects/{}/versions/{version}{query}", segment(subject)),
                     None,
                     subject,
                 )
                 .await
             {
-                Ok(_) | Err(RegistryError::SubjectNotFound(_)) => {}
+                Ok(_)
+                | Err(RegistryError::SubjectNotFound(_))
+                | Err(RegistryError::VersionNotFound(_)) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -479,11 +481,13 @@ impl RemoteRegistry {
         let refs = self
             .resolve_references(&references(record.references))
             .await?;
-        let parsed = Arc::new(schema::parse(
-            schema_type(record.schema_type.as_deref())?,
-            &record.schema,
-            &refs,
-        )?);
+        let schema_type = schema_type(record.schema_type.as_deref())?;
+        let parsed = Arc::new(
+            crate::budget::run(move |budget| {
+                schema::parse(schema_type, &record.schema, &refs, budget)
+            })
+            .await?,
+        );
         let mut cache = self.schemas.lock().expect("schema cache");
         if cache.len() >= SCHEMA_CACHE {
             cache.clear();

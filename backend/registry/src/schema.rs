@@ -5,10 +5,13 @@ use std::{fmt, str::FromStr};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::{RegistryError, avro, json_schema, protobuf};
+use crate::{RegistryError, avro, budget::Budget, json_schema, protobuf};
 
 /// Largest schema text accepted (the HTTP body limit applies first; this guards the API too).
 pub const MAX_SCHEMA_BYTES: usize = 1024 * 1024;
+/// Most field names (bare names and dotted paths) taken from one schema for search. A schema
+/// that reuses a named type along many paths has exponentially many paths; the walk stops here.
+pub const MAX_FIELD_NAMES: usize = 10_000;
 
 /// The three formats Confluent's registry knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -169,7 +172,12 @@ pub(crate) fn parse(
     schema_type: SchemaType,
     text: &str,
     references: &[ResolvedReference],
+    budget: &mut Budget,
 ) -> Result<Parsed, RegistryError> {
+    budget.parse_cost(text)?;
+    for r in references {
+        budget.parse_cost(&r.schema)?;
+    }
     if text.len() > MAX_SCHEMA_BYTES {
         return Err(RegistryError::InvalidSchema(format!(
             "the schema is larger than {MAX_SCHEMA_BYTES} bytes"
@@ -190,8 +198,9 @@ pub(crate) fn parse(
 pub(crate) fn normalize(
     input: &SchemaInput,
     references: &[ResolvedReference],
+    budget: &mut Budget,
 ) -> Result<Normalized, RegistryError> {
-    let parsed = parse(input.schema_type, &input.schema, references)?;
+    let parsed = parse(input.schema_type, &input.schema, references, budget)?;
     let (text, canonical) = match &parsed {
         Parsed::Avro(_) => {
             let text = avro::stored_text(&input.schema)?;
@@ -223,18 +232,31 @@ pub(crate) fn normalize(
 }
 
 /// Whether data written with `writer` can be read with `reader`; the problems found.
-pub(crate) fn reader_can_read(writer: &Parsed, reader: &Parsed) -> Vec<String> {
-    match (writer, reader) {
-        (Parsed::Avro(w), Parsed::Avro(r)) => avro::can_read(w, r),
-        (Parsed::Json(w), Parsed::Json(r)) => json_schema::can_read(w, r),
-        (Parsed::Protobuf(w), Parsed::Protobuf(r)) => protobuf::can_read(w, r),
+pub(crate) fn reader_can_read(
+    writer: &Parsed,
+    reader: &Parsed,
+    budget: &mut Budget,
+) -> Result<Vec<String>, RegistryError> {
+    Ok(match (writer, reader) {
+        (Parsed::Avro(w), Parsed::Avro(r)) => {
+            // apache-avro memoizes node pairs itself; its cost is bounded by the deadline.
+            budget.spend(1)?;
+            avro::can_read(w, r)
+        }
+        (Parsed::Json(w), Parsed::Json(r)) => json_schema::can_read(w, r, budget)?,
+        (Parsed::Protobuf(w), Parsed::Protobuf(r)) => protobuf::can_read(w, r, budget)?,
         _ => vec!["the schema type differs from the earlier schema's".to_owned()],
-    }
+    })
 }
 
 /// Checks `new` against earlier versions (newest first, with their version numbers) under
 /// `level`: only the newest unless the level is transitive.
-pub(crate) fn check_level(level: Level, new: &Parsed, earlier: &[(i32, Parsed)]) -> Vec<String> {
+pub(crate) fn check_level(
+    level: Level,
+    new: &Parsed,
+    earlier: &[(i32, Parsed)],
+    budget: &mut Budget,
+) -> Result<Vec<String>, RegistryError> {
     let (backward, forward, transitive) = level.directions();
     let against = if transitive {
         earlier
@@ -244,46 +266,47 @@ pub(crate) fn check_level(level: Level, new: &Parsed, earlier: &[(i32, Parsed)])
     let mut messages = Vec::new();
     for (version, old) in against {
         if backward {
-            for m in reader_can_read(old, new) {
+            for m in reader_can_read(old, new, budget)? {
                 messages.push(format!("{{oldSchemaVersion: {version}}} backward: {m}"));
             }
         }
         if forward {
-            for m in reader_can_read(new, old) {
+            for m in reader_can_read(new, old, budget)? {
                 messages.push(format!("{{oldSchemaVersion: {version}}} forward: {m}"));
             }
         }
     }
-    messages
-}
-
-/// Checks two schemas of one type directly: `Ok(problems)` for `reader` reading `writer`'s data.
-pub fn check_pair(
-    schema_type: SchemaType,
-    writer: &str,
-    reader: &str,
-    references: &[ResolvedReference],
-) -> Result<Vec<String>, RegistryError> {
-    let w = parse(schema_type, writer, references)?;
-    let r = parse(schema_type, reader, references)?;
-    Ok(reader_can_read(&w, &r))
+    Ok(messages)
 }
 
 /// Every field name of a schema, nested ones included (dotted paths and bare names), for
-/// full-text search. Sorted, without duplicates.
-pub fn field_names(
+/// full-text search. Sorted, without duplicates, at most [`MAX_FIELD_NAMES`] before
+/// deduplication. The parse runs off the async workers within a [`Budget`].
+pub async fn field_names(
     schema_type: SchemaType,
     schema: &str,
     references: &[ResolvedReference],
 ) -> Result<Vec<String>, RegistryError> {
-    let mut names = match parse(schema_type, schema, references)? {
-        Parsed::Avro(s) => avro::field_names(&s),
-        Parsed::Json(s) => json_schema::field_names(&s),
-        Parsed::Protobuf(f) => protobuf::field_names(&f),
+    let schema = schema.to_owned();
+    let references = references.to_vec();
+    crate::budget::run(move |budget| {
+        let parsed = parse(schema_type, &schema, &references, budget)?;
+        Ok(names_of(&parsed))
+    })
+    .await
+}
+
+/// The field names of a parsed schema (see [`field_names`]).
+pub(crate) fn names_of(parsed: &Parsed) -> Vec<String> {
+    let mut names = match parsed {
+        Parsed::Avro(s) => avro::field_names(s),
+        Parsed::Json(s) => json_schema::field_names(s),
+        Parsed::Protobuf(f) => protobuf::field_names(f),
     };
+    names.truncate(MAX_FIELD_NAMES);
     names.sort();
     names.dedup();
-    Ok(names)
+    names
 }
 
 /// A stable, diff-friendly text of a schema: pretty JSON for Avro and JSON Schema (two-space
@@ -308,6 +331,22 @@ pub fn pretty(schema_type: SchemaType, schema: &str) -> String {
     }
 }
 
+/// Unit-test shorthands.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) mod test_support {
+    use super::*;
+
+    /// [`check_level`](super::check_level) with a fresh budget, which must suffice.
+    pub(crate) fn check_level(
+        level: Level,
+        new: &Parsed,
+        earlier: &[(i32, Parsed)],
+    ) -> Vec<String> {
+        super::check_level(level, new, earlier, &mut Budget::new()).unwrap()
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -320,7 +359,7 @@ mod tests {
             "x".repeat(MAX_SCHEMA_BYTES)
         );
         assert!(matches!(
-            parse(SchemaType::Avro, &big, &[]),
+            parse(SchemaType::Avro, &big, &[], &mut Budget::new()),
             Err(RegistryError::InvalidSchema(_))
         ));
     }
@@ -349,10 +388,12 @@ mod tests {
             schema: "{ \"type\": \"record\",\n \"name\": \"R\", \"fields\": [ {\"name\": \"a\", \"type\": \"int\"} ] }".into(),
             ..a.clone()
         };
-        assert_eq!(
-            normalize(&a, &[]).unwrap().fingerprint,
-            normalize(&b, &[]).unwrap().fingerprint
-        );
+        let fingerprint = |input: &SchemaInput| {
+            normalize(input, &[], &mut Budget::new())
+                .unwrap()
+                .fingerprint
+        };
+        assert_eq!(fingerprint(&a), fingerprint(&b));
         // A default is part of the schema: adding one is a new version.
         let with_default = SchemaInput {
             schema:
@@ -360,11 +401,9 @@ mod tests {
                     .into(),
             ..a.clone()
         };
-        assert_ne!(
-            normalize(&a, &[]).unwrap().fingerprint,
-            normalize(&with_default, &[]).unwrap().fingerprint
-        );
-        let names = field_names(SchemaType::Avro, &a.schema, &[]).unwrap();
+        assert_ne!(fingerprint(&a), fingerprint(&with_default));
+        let parsed = parse(SchemaType::Avro, &a.schema, &[], &mut Budget::new()).unwrap();
+        let names = names_of(&parsed);
         assert_eq!(names, vec!["a".to_owned()]);
         assert!(pretty(SchemaType::Avro, &a.schema).contains("\n  \"fields\""));
     }

@@ -10,7 +10,10 @@ use uuid::Uuid;
 use crate::{
     CompatibilityReport, Level, Reference, RegistryError, ResolvedReference, SchemaInput,
     SchemaType,
-    schema::{self, Parsed},
+    access::Caller,
+    budget,
+    budget::Budget,
+    schema::{self, Normalized, Parsed},
 };
 
 /// What a registration answers: the global schema id and the subject's version.
@@ -88,13 +91,30 @@ fn version_from_row(row: VersionRow) -> Result<SubjectVersion, RegistryError> {
     })
 }
 
+/// A referenced version: its text and references, and its subject's owner and public flag.
+type ReferencedRow = (String, Json<Vec<Reference>>, Option<Uuid>, bool);
+
+/// Most references one schema may load, transitively.
+pub const MAX_REFERENCES: usize = 100;
+/// Most schema text one schema's references may load, transitively.
+pub const MAX_REFERENCE_BYTES: usize = 4 * 1024 * 1024;
+
 /// Loads the references' schemas transitively, dependencies first, each name once.
+///
+/// Each referenced subject must be readable by `reader`: a reference to a subject it may not
+/// read fails exactly as one to a subject that does not exist, so references neither read
+/// another tenant's schemas nor tell which subjects exist. Stored versions were checked when
+/// they were registered and resolve as [`Caller::Operator`]. At most [`MAX_REFERENCES`]
+/// references and [`MAX_REFERENCE_BYTES`] of text are loaded.
 pub async fn resolve_references(
     conn: &mut PgConnection,
     references: &[Reference],
+    reader: &Caller,
 ) -> Result<Vec<ResolvedReference>, RegistryError> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
+    let mut loaded = 0usize;
+    let mut bytes = 0usize;
     // Depth-first with an explicit stack: (reference, children already expanded).
     let mut stack: Vec<(Reference, bool)> = references
         .iter()
@@ -102,33 +122,47 @@ pub async fn resolve_references(
         .cloned()
         .map(|r| (r, false))
         .collect();
-    let mut guard = 0;
     while let Some((reference, expanded)) = stack.pop() {
-        guard += 1;
-        if guard > 1000 {
-            return Err(RegistryError::ReferenceNotFound(
-                "references nest too deeply".into(),
-            ));
-        }
         if seen.contains(&reference.name) {
             continue;
         }
-        let row: Option<(String, Json<Vec<Reference>>)> = sqlx::query_as(
-            "select s.schema_text, s.schema_references from registry_versions v
+        loaded += 1;
+        if loaded > 4 * MAX_REFERENCES {
+            return Err(RegistryError::TooComplex(format!(
+                "it needs more than {MAX_REFERENCES} references"
+            )));
+        }
+        let row: Option<ReferencedRow> = sqlx::query_as(
+            "select s.schema_text, s.schema_references, sub.owner_org_id, sub.public_read
+               from registry_versions v
                join registry_schemas s on s.id = v.schema_id
+               join registry_subjects sub on sub.name = v.subject
               where v.subject = $1 and v.version = $2",
         )
         .bind(&reference.subject)
         .bind(reference.version)
         .fetch_optional(&mut *conn)
         .await?;
-        let (schema, Json(children)) = row.ok_or_else(|| {
+        let readable = row.filter(|(_, _, owner_org_id, public_read)| {
+            reader.can_read(&SubjectInfo {
+                name: reference.subject.clone(),
+                owner_org_id: *owner_org_id,
+                public_read: *public_read,
+            })
+        });
+        let (schema, Json(children), _, _) = readable.ok_or_else(|| {
             RegistryError::ReferenceNotFound(format!(
                 "{} (subject {:?} version {}) does not exist",
                 reference.name, reference.subject, reference.version
             ))
         })?;
         if expanded || children.iter().all(|c| seen.contains(&c.name)) {
+            bytes += schema.len();
+            if out.len() >= MAX_REFERENCES || bytes > MAX_REFERENCE_BYTES {
+                return Err(RegistryError::TooComplex(format!(
+                    "its references exceed {MAX_REFERENCES} schemas or {MAX_REFERENCE_BYTES} bytes"
+                )));
+            }
             seen.insert(reference.name.clone());
             out.push(ResolvedReference {
                 name: reference.name,
@@ -146,12 +180,29 @@ pub async fn resolve_references(
     Ok(out)
 }
 
-async fn parse_version(
-    conn: &mut PgConnection,
-    v: &SubjectVersion,
-) -> Result<Parsed, RegistryError> {
-    let refs = resolve_references(conn, &v.references).await?;
-    schema::parse(v.schema_type, &v.schema, &refs)
+/// A stored version's text with its references loaded, ready to parse off the async workers.
+struct Unparsed {
+    version: i32,
+    schema_type: SchemaType,
+    schema: String,
+    references: Vec<ResolvedReference>,
+}
+
+impl Unparsed {
+    async fn load(conn: &mut PgConnection, v: SubjectVersion) -> Result<Self, RegistryError> {
+        let references = resolve_references(conn, &v.references, &Caller::Operator).await?;
+        Ok(Self {
+            version: v.version,
+            schema_type: v.schema_type,
+            schema: v.schema,
+            references,
+        })
+    }
+
+    fn parse(&self, budget: &mut Budget) -> Result<(i32, Parsed), RegistryError> {
+        let parsed = schema::parse(self.schema_type, &self.schema, &self.references, budget)?;
+        Ok((self.version, parsed))
+    }
 }
 
 /// The subject's level, or the global one.
@@ -177,17 +228,63 @@ async fn live_versions(
     rows.into_iter().map(version_from_row).collect()
 }
 
-/// Registers `input` under `subject` (creating an unowned subject row when none exists).
-/// Idempotent: a schema already live under the subject answers its id and version. Checks
-/// compatibility under the subject's level (or the global one), transitive levels against every
-/// live version.
+/// The schema as a client sent it, parsed and normalized off the async workers (see
+/// [`crate::budget`]); its references are resolved as `reader`.
+async fn normalized(
+    conn: &mut PgConnection,
+    input: &SchemaInput,
+    reader: &Caller,
+) -> Result<Normalized, RegistryError> {
+    let refs = resolve_references(conn, &input.references, reader).await?;
+    let input = input.clone();
+    budget::run(move |budget| schema::normalize(&input, &refs, budget)).await
+}
+
+/// Parses and normalizes a schema as a client sent it (references resolved as `reader`):
+/// `InvalidSchema`, `ReferenceNotFound` or `TooComplex` when it is not a schema.
+pub async fn validate(
+    conn: &mut PgConnection,
+    input: &SchemaInput,
+    reader: &Caller,
+) -> Result<(), RegistryError> {
+    normalized(conn, input, reader).await.map(|_| ())
+}
+
+/// The problems of `new` against the subject's earlier live versions under `level` (the
+/// newest only, unless the level is transitive), computed off the async workers. Answers
+/// `new` back for further use.
+async fn check_against(
+    conn: &mut PgConnection,
+    level: Level,
+    new: Parsed,
+    earlier: Vec<SubjectVersion>,
+) -> Result<(Parsed, Vec<String>), RegistryError> {
+    let mut unparsed = Vec::with_capacity(earlier.len());
+    for v in earlier {
+        unparsed.push(Unparsed::load(conn, v).await?);
+    }
+    budget::run(move |budget| {
+        let earlier = unparsed
+            .iter()
+            .map(|u| u.parse(budget))
+            .collect::<Result<Vec<_>, _>>()?;
+        let messages = schema::check_level(level, &new, &earlier, budget)?;
+        Ok((new, messages))
+    })
+    .await
+}
+
+/// Registers `input` under `subject` (creating an unowned subject row when none exists), its
+/// references resolved as `reader`. Idempotent: a schema already live under the subject
+/// answers its id and version. Checks compatibility under the subject's level (or the global
+/// one), transitive levels against every live version.
 pub async fn register(
     conn: &mut PgConnection,
     subject: &str,
     input: SchemaInput,
+    reader: &Caller,
 ) -> Result<Registered, RegistryError> {
-    let refs = resolve_references(conn, &input.references).await?;
-    let normalized = schema::normalize(&input, &refs)?;
+    let normalized = normalized(conn, &input, reader).await?;
     sqlx::query("insert into registry_subjects (name) values ($1) on conflict (name) do nothing")
         .bind(subject)
         .execute(&mut *conn)
@@ -213,8 +310,11 @@ pub async fn register(
     }
     let level = effective_level(conn, subject).await?;
     if level != Level::None {
-        let earlier = earlier_parsed(conn, subject, level.is_transitive()).await?;
-        let messages = schema::check_level(level, &normalized.parsed, &earlier);
+        let mut earlier = live_versions(conn, subject).await?;
+        if !level.is_transitive() {
+            earlier.truncate(1);
+        }
+        let (_, messages) = check_against(conn, level, normalized.parsed, earlier).await?;
         if !messages.is_empty() {
             return Err(RegistryError::Incompatible(messages));
         }
@@ -260,48 +360,32 @@ fn subject_name_error(e: sqlx::Error, subject: &str) -> RegistryError {
     }
 }
 
-/// Live versions parsed, newest first (only the newest unless `all`).
-async fn earlier_parsed(
-    conn: &mut PgConnection,
-    subject: &str,
-    all: bool,
-) -> Result<Vec<(i32, Parsed)>, RegistryError> {
-    let mut versions = live_versions(conn, subject).await?;
-    if !all {
-        versions.truncate(1);
-    }
-    let mut out = Vec::with_capacity(versions.len());
-    for v in &versions {
-        out.push((v.version, parse_version(conn, v).await?));
-    }
-    Ok(out)
-}
-
 /// Would `input` be accepted under `subject`? Against one version (the subject's level's
-/// directions) or `Latest` (every live version when the level is transitive).
+/// directions) or `Latest` (every live version when the level is transitive). References
+/// resolve as `reader`.
 pub async fn check_compatibility(
     conn: &mut PgConnection,
     subject: &str,
     input: SchemaInput,
     selector: VersionSelector,
+    reader: &Caller,
 ) -> Result<CompatibilityReport, RegistryError> {
-    let refs = resolve_references(conn, &input.references).await?;
-    let normalized = schema::normalize(&input, &refs)?;
+    let normalized = normalized(conn, &input, reader).await?;
     let level = effective_level(conn, subject).await?;
     let earlier = match selector {
         VersionSelector::Latest => {
-            let earlier = earlier_parsed(conn, subject, level.is_transitive()).await?;
+            let mut earlier = live_versions(conn, subject).await?;
             if earlier.is_empty() {
                 return Err(RegistryError::SubjectNotFound(subject.to_owned()));
             }
+            if !level.is_transitive() {
+                earlier.truncate(1);
+            }
             earlier
         }
-        VersionSelector::Number(_) => {
-            let v = version(conn, subject, selector).await?;
-            vec![(v.version, parse_version(conn, &v).await?)]
-        }
+        VersionSelector::Number(_) => vec![version(conn, subject, selector).await?],
     };
-    let messages = schema::check_level(level, &normalized.parsed, &earlier);
+    let (_, messages) = check_against(conn, level, normalized.parsed, earlier).await?;
     Ok(CompatibilityReport {
         is_compatible: messages.is_empty(),
         messages,
@@ -313,9 +397,9 @@ pub async fn lookup(
     conn: &mut PgConnection,
     subject: &str,
     input: SchemaInput,
+    reader: &Caller,
 ) -> Result<SubjectVersion, RegistryError> {
-    let refs = resolve_references(conn, &input.references).await?;
-    let normalized = schema::normalize(&input, &refs)?;
+    let normalized = normalized(conn, &input, reader).await?;
     let live = live_versions(conn, subject).await?;
     if live.is_empty() {
         return Err(RegistryError::SubjectNotFound(subject.to_owned()));
@@ -585,7 +669,10 @@ pub async fn schema_usages(
     .await?)
 }
 
-/// Fails when a live schema references `subject` (at `version`, or any version).
+/// Fails when a live schema of the same owner references `subject` (at `version`, or any
+/// version), as Confluent's registry does. References from another owner's subjects do not
+/// count: a tenant must not be able to keep another from deleting its own versions (it can
+/// only reference public ones, and a soft-deleted version still resolves).
 async fn refuse_if_referenced(
     conn: &mut PgConnection,
     subject: &str,
@@ -596,10 +683,15 @@ async fn refuse_if_referenced(
         None => serde_json::json!([{ "subject": subject }]),
     };
     let referenced: bool = sqlx::query_scalar(
-        "select exists(select 1 from registry_schemas s join registry_versions v on v.schema_id = s.id
-                        where not v.deleted and s.schema_references @> $1)",
+        "select exists(select 1 from registry_schemas s
+                          join registry_versions v on v.schema_id = s.id
+                          join registry_subjects r on r.name = v.subject
+                         where not v.deleted and s.schema_references @> $1
+                           and r.owner_org_id is not distinct from
+                               (select owner_org_id from registry_subjects where name = $2))",
     )
     .bind(pattern)
+    .bind(subject)
     .fetch_one(&mut *conn)
     .await?;
     if referenced {
@@ -703,12 +795,13 @@ pub async fn delete_version(
     Ok(number)
 }
 
-/// A schema parsed with its references, for decoding.
+/// A schema parsed with its references, for decoding (parsed off the async workers).
 pub(crate) async fn parsed_schema(
     conn: &mut PgConnection,
     id: i32,
 ) -> Result<Parsed, RegistryError> {
     let record = schema_by_id(conn, id).await?;
-    let refs = resolve_references(conn, &record.references).await?;
-    schema::parse(record.schema_type, &record.schema, &refs)
+    let refs = resolve_references(conn, &record.references, &Caller::Operator).await?;
+    budget::run(move |budget| schema::parse(record.schema_type, &record.schema, &refs, budget))
+        .await
 }

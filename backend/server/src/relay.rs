@@ -109,6 +109,7 @@ impl Relay {
                 schema: ENVELOPE_SCHEMA.to_owned(),
                 references: Vec::new(),
             },
+            &tributary_registry::Caller::Operator,
         )
         .await?;
         tx.commit().await?;

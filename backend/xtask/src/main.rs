@@ -29,7 +29,8 @@ Usage:
   cargo xtask dev             start the whole platform with demo data (Ctrl-C stops it)
   cargo xtask test [ARGS]     run every test; with ARGS, only `cargo test ARGS` against the real services
   cargo xtask bench [NAME]    run the benchmarks (release build) against the real services;
-                              with NAME (graphql_throughput, catalog_search, samples_load) only that one
+                              with NAME (graphql_throughput, catalog_search, schema_checks,
+                              samples_load) only that one
 
 Environment (all optional):
   DATABASE_URL           use this PostgreSQL server instead of the managed local cluster
@@ -785,6 +786,10 @@ fn bench_with_postgres(ctx: &Ctx, pg: &Postgres, only: Option<&str>) -> Result<(
         (
             "catalog search, 100 000 streams (release build)",
             "catalog_search",
+        ),
+        (
+            "schema checks built to explode vs their baseline (release build)",
+            "schema_checks",
         ),
     ] {
         if !wanted(bench) {
