@@ -1112,6 +1112,404 @@ async fn samples_are_decoded_with_the_registry_and_pii_is_redacted() {
     assert_eq!(code(&r), Some("VALIDATION"));
 }
 
+/// Sends `bytes` (with `key`) to `topic`.
+async fn send_raw(topic: &str, key: &[u8], bytes: &[u8]) {
+    let producer: rdkafka::producer::FutureProducer = tributary_tests::kafka_config()
+        .client_config()
+        .create()
+        .expect("producer");
+    producer
+        .send(
+            rdkafka::producer::FutureRecord::<[u8], [u8]>::to(topic)
+                .key(key)
+                .payload(bytes),
+            Duration::from_secs(10),
+        )
+        .await
+        .expect("delivered");
+}
+
+/// A draft stream with its topic and a value schema (provider members see its samples).
+async fn draft_with_schema(
+    app: &TestApp,
+    token: &str,
+    org: Uuid,
+    cluster: Uuid,
+    topic: &str,
+    schema: &str,
+) -> (String, i32) {
+    let id = draft(app, token, org, cluster, topic, json!({})).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    ok(&app
+        .graphql_as(token, "mutation($id: UUID!) { provisionStreamTopic(id: $id, input: { partitions: 1 }) { id } }", json!({ "id": id }))
+        .await);
+    ok(&app
+        .graphql_as(token, "mutation($input: RegisterSchemaInput!) { registerStreamSchema(input: $input) { created } }", json!({ "input": { "streamId": id, "role": "VALUE", "schemaType": "AVRO", "schema": schema } }))
+        .await);
+    let mut conn = app.pool.acquire().await.expect("conn");
+    let schema_id = tributary_registry::latest(&mut conn, &format!("{topic}-value"))
+        .await
+        .expect("schema")
+        .id;
+    (id, schema_id)
+}
+
+fn framed_avro(schema_id: i32, schema: &str, value: apache_avro::types::Value) -> Vec<u8> {
+    let avro = apache_avro::Schema::parse_str(schema).expect("schema");
+    let mut payload = vec![0u8];
+    payload.extend_from_slice(&schema_id.to_be_bytes());
+    payload.extend(
+        apache_avro::writer::datum::GenericDatumWriter::builder(&avro)
+            .build()
+            .expect("writer")
+            .write_value_to_vec(value)
+            .expect("encode"),
+    );
+    payload
+}
+
+async fn set_pii(app: &TestApp, token: &str, id: &str, paths: &[&str]) -> Value {
+    let classes: Vec<Value> = paths
+        .iter()
+        .map(|p| json!({ "path": p, "classification": "pii" }))
+        .collect();
+    app.graphql_as(
+        token,
+        "mutation($id: UUID!, $classes: [FieldClassificationInput!]!) { setStreamContract(id: $id, input: { compatibility: \"BACKWARD\", fieldClassifications: $classes }) { id } }",
+        json!({ "id": id, "classes": classes }),
+    )
+    .await
+}
+
+/// Published samples are readable anonymously: redaction must hold whatever a producer writes.
+#[tokio::test]
+async fn pii_redaction_cannot_be_side_stepped() {
+    const ORDER: &str = r#"{"type":"record","name":"Order","namespace":"shop","fields":[
+        {"name":"contacts","type":{"type":"map","values":{"type":"record","name":"Contact","fields":[{"name":"email","type":"string"},{"name":"city","type":"string"}]}}},
+        {"name":"customer","type":{"type":"record","name":"Customer","fields":[{"name":"email","type":"string"},{"name":"referrer","type":["null","Customer"]}]}}]}"#;
+    const FOREIGN: &str = r#"{"type":"record","name":"Leak","namespace":"other","fields":[{"name":"secret","type":"string"}]}"#;
+    use apache_avro::types::Value as A;
+    let app = TestApp::spawn().await;
+    let cluster = app.cluster().await;
+    let (org, token) = provider(&app).await;
+    let topic = format!("{}.redaction", unique("it"));
+    let (id, own_id) = draft_with_schema(&app, &token, org, cluster, &topic, ORDER).await;
+    // Another tenant's schema in the same (embedded) registry.
+    let (other_org, other_token) = provider(&app).await;
+    let other_topic = format!("{}.other", unique("it"));
+    let (_, foreign_id) = draft_with_schema(
+        &app,
+        &other_token,
+        other_org,
+        cluster,
+        &other_topic,
+        FOREIGN,
+    )
+    .await;
+    assert_ne!(own_id, foreign_id);
+
+    let contact = |email: &str| {
+        A::Record(vec![
+            ("email".into(), A::String(email.into())),
+            ("city".into(), A::String("Oslo".into())),
+        ])
+    };
+    let order = A::Record(vec![
+        (
+            "contacts".into(),
+            A::Map(
+                [
+                    ("home".to_owned(), contact("home@example.com")),
+                    ("email".to_owned(), contact("work@example.com")),
+                ]
+                .into_iter()
+                .collect(),
+            ),
+        ),
+        (
+            "customer".into(),
+            A::Record(vec![
+                ("email".into(), A::String("ada@example.com".into())),
+                (
+                    "referrer".into(),
+                    A::Union(
+                        1,
+                        Box::new(A::Record(vec![
+                            ("email".into(), A::String("bob@example.com".into())),
+                            ("referrer".into(), A::Union(0, Box::new(A::Null))),
+                        ])),
+                    ),
+                ),
+            ]),
+        ),
+    ]);
+    // Oldest first: a decodable order, a message framed with the other tenant's schema id, a
+    // corrupt one with our id, and plain text where the stream has a schema.
+    send_raw(
+        &topic,
+        b"ada@example.com",
+        &framed_avro(own_id, ORDER, order),
+    )
+    .await;
+    send_raw(
+        &topic,
+        b"k",
+        &framed_avro(
+            foreign_id,
+            FOREIGN,
+            A::Record(vec![("secret".into(), A::String("ada@example.com".into()))]),
+        ),
+    )
+    .await;
+    let mut corrupt = vec![0u8];
+    corrupt.extend_from_slice(&own_id.to_be_bytes());
+    corrupt.extend_from_slice(&[0xff, 0xff, 0xff]);
+    send_raw(&topic, b"k", &corrupt).await;
+    send_raw(&topic, b"k", b"ada@example.com").await;
+
+    let samples = |r: &Value| -> Vec<Value> {
+        let mut s = ok(r)["stream"]["samples"]
+            .as_array()
+            .cloned()
+            .expect("samples");
+        s.sort_by_key(|m| m["offset"].as_i64());
+        s
+    };
+    let query = "query($id: UUID!) { stream(id: $id) { samples(limit: 10) { offset key value keyError valueError } } }";
+
+    // The key, a plain string, is classified as a whole; map values are redacted through
+    // their keys (`contacts.email` redacts every contact's email, even under the key "email").
+    ok(&set_pii(&app, &token, &id, &["@key", "contacts.email"]).await);
+    let r = app.graphql_as(&token, query, json!({ "id": id })).await;
+    let s = samples(&r);
+    assert_eq!(s.len(), 4, "{r}");
+    assert_eq!(s[0]["key"], "[redacted]", "{r}");
+    assert_eq!(
+        s[0]["value"]["contacts"]["home"]["email"], "[redacted]",
+        "{r}"
+    );
+    assert_eq!(
+        s[0]["value"]["contacts"]["email"]["email"], "[redacted]",
+        "{r}"
+    );
+    assert_eq!(s[0]["value"]["contacts"]["home"]["city"], "Oslo", "{r}");
+    assert_eq!(s[0]["value"]["customer"]["email"], "ada@example.com", "{r}");
+    // Not decodable with this stream's schemas, and not shown: another tenant's schema id, a
+    // corrupt message, text.
+    for m in &s[1..] {
+        assert_eq!(m["value"], Value::Null, "{r}");
+        assert_eq!(m["valueError"], tributary_catalog::NOT_DECODABLE, "{r}");
+        assert_eq!(m["key"], "[redacted]", "{r}");
+    }
+
+    // Every occurrence at any depth, through the recursive type.
+    ok(&set_pii(&app, &token, &id, &["**.email"]).await);
+    let r = app.graphql_as(&token, query, json!({ "id": id })).await;
+    let s = samples(&r);
+    assert_eq!(s[0]["value"]["customer"]["email"], "[redacted]", "{r}");
+    assert_eq!(
+        s[0]["value"]["customer"]["referrer"]["email"], "[redacted]",
+        "{r}"
+    );
+    assert_eq!(
+        s[0]["value"]["contacts"]["email"]["email"], "[redacted]",
+        "{r}"
+    );
+    assert_eq!(s[0]["value"]["contacts"]["email"]["city"], "Oslo", "{r}");
+    // The string key is not named by `**.email` (it has no fields).
+    assert_eq!(s[0]["key"], "ada@example.com", "{r}");
+    assert_eq!(s[1]["value"], Value::Null, "{r}");
+
+    // Without any classification, what does not decode is shown as it is, with the reason;
+    // the other tenant's schema is still not used.
+    ok(&set_pii(&app, &token, &id, &[]).await);
+    let r = app.graphql_as(&token, query, json!({ "id": id })).await;
+    let s = samples(&r);
+    assert_eq!(s[1]["valueError"], tributary_catalog::NOT_DECODABLE, "{r}");
+    assert!(
+        !s[1]["value"].is_object(),
+        "not decoded with the foreign schema: {r}"
+    );
+    assert_eq!(s[3]["value"], "ada@example.com", "{r}");
+
+    // Paths are validated where they are set.
+    for bad in ["a.**", "a.@key", "a b"] {
+        let r = set_pii(&app, &token, &id, &[bad]).await;
+        assert_eq!(code(&r), Some("VALIDATION"), "{bad}: {r}");
+    }
+}
+
+/// One query with many `samples` aliases on one stream, from several anonymous clients at
+/// once, reads the topic once; reads reuse the cluster's consumers.
+#[tokio::test]
+async fn samples_are_read_once_per_stream_whatever_the_limit() {
+    let app = TestApp::spawn().await;
+    let cluster = app.cluster().await;
+    let (org, token) = provider(&app).await;
+    let topic = format!("{}.shared", unique("it"));
+    let id = published(&app, &token, org, cluster, &topic, json!({}), json!({})).await;
+    for i in 0..6 {
+        send_raw(&topic, b"k", format!("{{\"n\": {i}}}").as_bytes()).await;
+    }
+    let aliases: Vec<String> = (1..=8)
+        .map(|n| format!("a{n}: samples(limit: {n}) {{ offset }}"))
+        .collect();
+    let query = format!(
+        "query($id: UUID!) {{ stream(id: $id) {{ {} }} }}",
+        aliases.join(" ")
+    );
+    let before = app.catalog.sample_read_stats();
+    let answers =
+        futures::future::join_all((0..4).map(|_| app.graphql(&query, json!({ "id": id })))).await;
+    for r in &answers {
+        for n in 1..=8usize {
+            assert_eq!(
+                ok(r)["stream"][format!("a{n}")].as_array().map(Vec::len),
+                Some(n.min(6)),
+                "{r}"
+            );
+        }
+    }
+    let after = app.catalog.sample_read_stats();
+    assert_eq!(
+        after.topic_reads - before.topic_reads,
+        1,
+        "one read for 32 aliases"
+    );
+    // Later reads reuse the consumer: no new login.
+    tokio::time::sleep(tributary_catalog::SAMPLE_TTL).await;
+    ok(&app.graphql(&query, json!({ "id": id })).await);
+    let again = app.catalog.sample_read_stats();
+    assert_eq!(again.topic_reads - before.topic_reads, 2);
+    assert_eq!(again.consumers_created, after.consumers_created);
+}
+
+/// Sample reads are capped platform-wide and hold no database connection while Kafka is read:
+/// with every read stuck on a broker that never answers, the pool stays free and another
+/// stream's samples come from its last read, or are refused as UNAVAILABLE.
+#[tokio::test]
+async fn sample_reads_are_capped_and_hold_no_database_connection() {
+    // A "broker" that accepts connections and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let silent_addr = silent.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
+    let app = TestApp::spawn().await;
+    let cluster = app.cluster().await;
+    let stuck_cluster = app
+        .catalog
+        .ensure_cluster_system(tributary_catalog::ClusterInput {
+            name: unique("silent"),
+            region: "test".into(),
+            bootstrap_servers: silent_addr.to_string(),
+            security_protocol: "SASL_PLAINTEXT".into(),
+            sasl_username: "silent".into(),
+            sasl_password: Some("silent-password-1234".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("cluster")
+        .id;
+    let (org, token) = provider(&app).await;
+    let live_topic = format!("{}.live", unique("it"));
+    let live = published(
+        &app,
+        &token,
+        org,
+        cluster,
+        &live_topic,
+        json!({}),
+        json!({}),
+    )
+    .await;
+    send_raw(&live_topic, b"k", b"{\"n\": 1}").await;
+    let query = "query($id: UUID!) { stream(id: $id) { samples(limit: 5) { value } } }";
+    let first = app.graphql(query, json!({ "id": live })).await;
+    assert_eq!(
+        ok(&first)["stream"]["samples"].as_array().map(Vec::len),
+        Some(1)
+    );
+    // Streams whose reads get stuck, and one never read.
+    let mut stuck = Vec::new();
+    for i in 0..=tributary_catalog::MAX_SAMPLE_READS {
+        let id = draft(
+            &app,
+            &token,
+            org,
+            cluster,
+            &format!("{}.stuck{i}", unique("it")),
+            json!({}),
+        )
+        .await["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        sqlx::query("update streams set topic_provisioned_at = now() where id = $1::uuid")
+            .bind(&id)
+            .execute(&app.pool)
+            .await
+            .expect("provisioned");
+        stuck.push(id);
+    }
+    let never_read = stuck.pop().expect("one more");
+    sqlx::query("update streams set cluster_id = $1 where id = any($2::uuid[])")
+        .bind(stuck_cluster)
+        .bind(&stuck)
+        .execute(&app.pool)
+        .await
+        .expect("moved");
+    tokio::time::sleep(tributary_catalog::SAMPLE_TTL).await;
+
+    let reads: Vec<_> = stuck
+        .iter()
+        .map(|id| {
+            let (app_url, token, id) = (app.url("/graphql"), token.clone(), id.clone());
+            tokio::spawn(async move {
+                reqwest::Client::new()
+                    .post(app_url)
+                    .bearer_auth(token)
+                    .json(&json!({ "query": query, "variables": { "id": id } }))
+                    .send()
+                    .await
+                    .expect("answer")
+                    .json::<Value>()
+                    .await
+                    .expect("json")
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // While they wait on Kafka: connections in use (the relay and mailer may take one).
+    let pool_in_use = async {
+        let mut least = u32::MAX;
+        for _ in 0..10 {
+            least = least.min(app.pool.size() - app.pool.num_idle() as u32);
+            tokio::time::sleep(Duration::from_millis(60)).await;
+        }
+        least
+    };
+    let (in_use, stale, refused) = tokio::join!(
+        pool_in_use,
+        app.graphql(query, json!({ "id": live })),
+        app.graphql_as(&token, query, json!({ "id": never_read })),
+    );
+    assert!(in_use <= 1, "{in_use} connections held during Kafka reads");
+    assert_eq!(stale, first, "the last samples while reads are busy");
+    assert_eq!(code(&refused), Some("UNAVAILABLE"), "{refused}");
+    for read in reads {
+        let r = read.await.expect("read");
+        assert_eq!(code(&r), Some("UNAVAILABLE"), "{r}");
+    }
+}
+
 #[tokio::test]
 async fn the_relay_loses_nothing_across_crashes_and_keeps_order_per_aggregate() {
     let (_db, pool) = tributary_tests::TestDb::migrated().await;
@@ -1531,6 +1929,47 @@ async fn streams_on_a_cluster_with_an_external_registry_keep_their_schemas_there
         json!({ "trade_id": "x-1", "price_minor": 42, "customer_email": "ada@example.com", "venue": "XLON" }),
         "{r}"
     );
+
+    // A message framed with an id of another subject of the same registry (another tenant's
+    // schema) is not decoded with it.
+    let foreign = http
+        .post(format!("{external}/subjects/{}-value/versions", unique("foreign")))
+        .header("content-type", "application/vnd.schemaregistry.v1+json")
+        .body(
+            json!({ "schema": r#"{"type":"record","name":"Foreign","namespace":"other","fields":[{"name":"secret","type":"string"}]}"# })
+                .to_string(),
+        )
+        .send()
+        .await
+        .expect("external registry answers")
+        .json::<Value>()
+        .await
+        .expect("id");
+    let foreign_id = i32::try_from(foreign["id"].as_i64().expect("foreign id")).expect("i32");
+    let mut framed = vec![0u8];
+    framed.extend_from_slice(&foreign_id.to_be_bytes());
+    framed.extend_from_slice(&[0x0c, b'h', b'i', b'd', b'd', b'e', b'n']);
+    producer
+        .send(
+            rdkafka::producer::FutureRecord::<str, [u8]>::to(&topic).payload(&framed),
+            Duration::from_secs(10),
+        )
+        .await
+        .expect("delivered");
+    tokio::time::sleep(tributary_catalog::SAMPLE_TTL).await;
+    let r = app
+        .graphql(
+            "query($id: UUID!) { stream(id: $id) { samples(limit: 5) { value valueError } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let newest = &ok(&r)["stream"]["samples"][0];
+    assert_eq!(
+        newest["valueError"],
+        tributary_catalog::NOT_DECODABLE,
+        "{r}"
+    );
+    assert_ne!(newest["value"], json!({ "secret": "hidden" }), "{r}");
 
     // Deleting a draft removes its subject from the external registry too.
     let other = format!("{}.extdraft", unique("it"));

@@ -1296,13 +1296,22 @@ pub async fn load_samples(stream_id: String) -> Result<FormResult<Vec<SampleRow>
         timestamp: Option<String>,
         key: Option<serde_json::Value>,
         value: Option<serde_json::Value>,
+        #[serde(rename = "keyError")]
+        key_error: Option<String>,
+        #[serde(rename = "valueError")]
+        value_error: Option<String>,
     }
     let result: Result<Data, FormError> = server::execute(
-        "query($id: UUID!) { stream(id: $id) { samples(limit: 10) { partition offset timestamp key value } } }",
+        "query($id: UUID!) { stream(id: $id) { samples(limit: 10) { partition offset timestamp key value keyError valueError } } }",
         serde_json::json!({ "id": stream_id }),
     )
     .await;
-    let text = |v: Option<serde_json::Value>| v.map(|v| v.to_string()).unwrap_or_default();
+    // What could not be decoded says so (and is withheld when PII is classified).
+    let text = |v: Option<serde_json::Value>, error: Option<String>| match (v, error) {
+        (Some(v), _) => v.to_string(),
+        (None, Some(error)) => format!("({error})"),
+        (None, None) => String::new(),
+    };
     Ok(result.map(|d| {
         d.stream
             .samples
@@ -1314,8 +1323,8 @@ pub async fn load_samples(stream_id: String) -> Result<FormResult<Vec<SampleRow>
                     .timestamp
                     .map(|t| t.chars().take(19).collect::<String>().replace('T', " "))
                     .unwrap_or_default(),
-                key: text(s.key),
-                value: text(s.value),
+                key: text(s.key, s.key_error),
+                value: text(s.value, s.value_error),
             })
             .collect()
     }))

@@ -92,7 +92,7 @@ pub(crate) struct ClusterRow {
     health_latency_ms: Option<i32>,
     broker_count: Option<i32>,
     created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
 }
 
 pub(crate) const CLUSTER_COLUMNS: &str = "id, name, region, bootstrap_servers, security_protocol, sasl_username, sasl_password_encrypted, ca_pem, schema_registry_url, schema_registry_username, schema_registry_password_encrypted, health_status, health_message, health_checked_at, health_latency_ms, broker_count, created_at, updated_at";

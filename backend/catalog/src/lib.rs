@@ -11,6 +11,7 @@ mod error;
 mod index;
 pub mod markdown;
 mod plans;
+mod redact;
 mod samples;
 mod schemas;
 mod search;
@@ -32,7 +33,10 @@ use uuid::Uuid;
 pub use clusters::{Cluster, ClusterHealth, ClusterInput, ClusterSummary};
 pub use error::CatalogError;
 pub use plans::{Plan, PlanInput};
-pub use samples::{SAMPLE_TTL, Sample};
+pub use samples::{
+    MAX_SAMPLE_READS, MAX_SAMPLES, NOT_DECODABLE, REDACTED, SAMPLE_READ_WAIT, SAMPLE_TTL, Sample,
+    SampleReadStats,
+};
 pub use schemas::{ExternalSync, SchemaVersionView, schema_diff};
 pub use search::{Facet, FacetValue, SearchPage, SearchQuery, SearchSort};
 pub use streams::{
@@ -55,7 +59,7 @@ pub struct Catalog {
     kafka_timeout: Duration,
     search_index: Arc<search::SearchIndex>,
     registries: RegistryCache,
-    samples: samples::SampleCache,
+    samples: Arc<samples::SampleReads>,
 }
 
 impl std::fmt::Debug for Catalog {

@@ -111,7 +111,7 @@ impl Stream {
         format!("{}-{}", self.topic, if key { "key" } else { "value" })
     }
 
-    /// Fields classified as personal data (redacted from samples).
+    /// Paths classified as personal data (redacted from samples; see `redact` for the syntax).
     pub fn pii_fields(&self) -> Vec<String> {
         self.field_classifications
             .as_object()
@@ -366,19 +366,8 @@ fn clean_contract(input: &ContractInput) -> Result<(String, Value, String), Cata
     let mut classes = BTreeMap::new();
     for (path, class) in &input.field_classifications {
         let path = path.trim();
-        let valid_path = (1..=200).contains(&path.len())
-            && path
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
-            && !path.starts_with('.')
-            && !path.ends_with('.')
-            && !path.contains("..");
-        if !valid_path {
-            return Err(CatalogError::validation(
-                "fieldClassifications",
-                format!("`{path}` is not a field path (names joined by `.`)"),
-            ));
-        }
+        crate::redact::parse_path(path)
+            .map_err(|message| CatalogError::validation("fieldClassifications", message))?;
         let class = class.trim().to_lowercase();
         if !matches!(class.as_str(), "pii" | "sensitive" | "public") {
             return Err(CatalogError::validation(
@@ -1244,12 +1233,28 @@ mod tests {
             replay_window_hours: Some(168),
             freshness_slo_seconds: Some(5),
             throughput_slo_per_sec: Some(1000),
-            field_classifications: vec![("customer.email".into(), "PII".into())],
+            field_classifications: vec![
+                ("customer.email".into(), "PII".into()),
+                ("**.phone".into(), "pii".into()),
+                ("@key".into(), "pii".into()),
+            ],
             terms: "Internal analytics only.".into(),
         };
         let (level, classes, _) = clean_contract(&ok).expect("valid");
         assert_eq!(level, "BACKWARD_TRANSITIVE");
         assert_eq!(classes["customer.email"], "pii");
+        assert_eq!(classes["**.phone"], "pii");
+        assert_eq!(classes["@key"], "pii");
+        for bad in ["a.**", "a.@key", "a b"] {
+            assert!(
+                clean_contract(&ContractInput {
+                    field_classifications: vec![(bad.into(), "pii".into())],
+                    ..ok.clone()
+                })
+                .is_err(),
+                "{bad}"
+            );
+        }
         assert!(
             clean_contract(&ContractInput {
                 compatibility: "SOMETIMES".into(),

@@ -4,11 +4,22 @@
 use std::collections::{HashMap, HashSet};
 
 use apache_avro::{
-    Schema, reader::datum::GenericDatumReader, schema_compatibility::SchemaCompatibility,
+    Schema,
+    reader::datum::GenericDatumReader,
+    schema::{DecimalSchema, FixedSchema, InnerDecimalSchema, UuidSchema},
+    schema_compatibility::SchemaCompatibility,
+    types::Value as AvroValue,
 };
 use serde_json::Value;
 
-use crate::{RegistryError, ResolvedReference, schema::MAX_FIELD_NAMES};
+use crate::{
+    RegistryError, ResolvedReference,
+    datum::{
+        Datum, DecodeBudget, Entry, KeyRole, MAX_DECODE_BYTES, MAX_DECODE_DEPTH, too_deep,
+        truncated, zigzag,
+    },
+    schema::MAX_FIELD_NAMES,
+};
 
 const PRIMITIVES: [&str; 8] = [
     "null", "boolean", "int", "long", "float", "double", "bytes", "string",
@@ -249,13 +260,227 @@ fn walk(
     }
 }
 
-/// Decodes one Avro datum (no container header) written with `schema` to JSON.
-pub(crate) fn decode(schema: &Schema, mut payload: &[u8]) -> Result<Value, RegistryError> {
+/// Decodes one Avro datum (no container header) written with `schema`, within the
+/// per-message bounds: the datum is measured first (every value, string and byte it would
+/// allocate, its nesting), so a message of many collections each within apache-avro's
+/// per-collection limit is refused as a whole.
+pub(crate) fn decode(schema: &Schema, payload: &[u8]) -> Result<Datum, RegistryError> {
+    // apache-avro's own per-collection limit (a process-wide setting, set once) is the
+    // per-message one: no single collection may exceed what the whole message may take.
+    apache_avro::util::max_allocation_bytes(MAX_DECODE_BYTES);
+    let resolved = apache_avro::schema::ResolvedSchema::try_from(schema)
+        .map_err(|e| RegistryError::Decode(e.to_string()))?;
+    let mut measure = Measure {
+        names: resolved.get_names(),
+        budget: DecodeBudget::new(),
+    };
+    let mut rest = payload;
+    measure.value(schema, None, &mut rest, 0)?;
+    let mut input = payload;
     let value = GenericDatumReader::builder(schema)
         .build()
-        .and_then(|reader| reader.read_value(&mut payload))
+        .and_then(|reader| reader.read_value(&mut input))
         .map_err(|e| RegistryError::Decode(e.to_string()))?;
-    Value::try_from(value).map_err(|e| RegistryError::Decode(e.to_string()))
+    to_datum(value)
+}
+
+/// An Avro value as a [`Datum`]: record fields are fields, map keys are map keys.
+fn to_datum(value: AvroValue) -> Result<Datum, RegistryError> {
+    Ok(match value {
+        AvroValue::Record(fields) => Datum::Object(
+            fields
+                .into_iter()
+                .map(|(key, v)| {
+                    Ok(Entry {
+                        key,
+                        role: KeyRole::Field,
+                        value: to_datum(v)?,
+                    })
+                })
+                .collect::<Result<_, RegistryError>>()?,
+        ),
+        AvroValue::Map(entries) => {
+            let mut entries: Vec<(String, AvroValue)> = entries.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Datum::Object(
+                entries
+                    .into_iter()
+                    .map(|(key, v)| {
+                        Ok(Entry {
+                            key,
+                            role: KeyRole::MapKey,
+                            value: to_datum(v)?,
+                        })
+                    })
+                    .collect::<Result<_, RegistryError>>()?,
+            )
+        }
+        AvroValue::Array(items) => Datum::List(
+            items
+                .into_iter()
+                .map(to_datum)
+                .collect::<Result<_, RegistryError>>()?,
+        ),
+        AvroValue::Union(_, inner) => to_datum(*inner)?,
+        scalar => Datum::Scalar(
+            Value::try_from(scalar).map_err(|e| RegistryError::Decode(e.to_string()))?,
+        ),
+    })
+}
+
+/// Walks a datum without allocating, charging what decoding it would take.
+struct Measure<'a, 's> {
+    names: &'a apache_avro::schema::NamesRef<'s>,
+    budget: DecodeBudget,
+}
+
+fn long(input: &mut &[u8]) -> Result<i64, RegistryError> {
+    zigzag(input)
+}
+
+fn skip(input: &mut &[u8], n: usize) -> Result<(), RegistryError> {
+    if input.len() < n {
+        return Err(truncated());
+    }
+    *input = &input[n..];
+    Ok(())
+}
+
+/// A length prefix, checked against what is left of the datum.
+fn length(input: &mut &[u8]) -> Result<usize, RegistryError> {
+    let n = long(input)?;
+    let n = usize::try_from(n).map_err(|_| RegistryError::Decode(format!("length {n}")))?;
+    if n > input.len() {
+        return Err(truncated());
+    }
+    Ok(n)
+}
+
+/// What one byte of `bytes`/`fixed` costs: it is shown as a JSON number.
+const BYTE_COST: usize = 1 + std::mem::size_of::<Value>();
+
+impl Measure<'_, '_> {
+    fn value(
+        &mut self,
+        schema: &Schema,
+        namespace: Option<&str>,
+        input: &mut &[u8],
+        depth: usize,
+    ) -> Result<(), RegistryError> {
+        if depth > MAX_DECODE_DEPTH {
+            return Err(too_deep());
+        }
+        self.budget.nodes(1)?;
+        match schema {
+            Schema::Null => {}
+            Schema::Boolean => skip(input, 1)?,
+            Schema::Int
+            | Schema::Long
+            | Schema::Date
+            | Schema::TimeMillis
+            | Schema::TimeMicros
+            | Schema::TimestampMillis
+            | Schema::TimestampMicros
+            | Schema::TimestampNanos
+            | Schema::LocalTimestampMillis
+            | Schema::LocalTimestampMicros
+            | Schema::LocalTimestampNanos => {
+                long(input)?;
+            }
+            Schema::Enum(e) => {
+                let index = long(input)?;
+                let symbol = usize::try_from(index)
+                    .ok()
+                    .and_then(|i| e.symbols.get(i))
+                    .ok_or_else(|| RegistryError::Decode(format!("enum index {index}")))?;
+                self.budget.charge(symbol.len())?;
+            }
+            Schema::Float => skip(input, 4)?,
+            Schema::Double => skip(input, 8)?,
+            Schema::String | Schema::Uuid(UuidSchema::String) => {
+                let n = length(input)?;
+                self.budget.charge(n)?;
+                skip(input, n)?;
+            }
+            Schema::Bytes
+            | Schema::BigDecimal
+            | Schema::Uuid(UuidSchema::Bytes)
+            | Schema::Decimal(DecimalSchema {
+                inner: InnerDecimalSchema::Bytes,
+                ..
+            }) => {
+                let n = length(input)?;
+                self.budget.charge(n.saturating_mul(BYTE_COST))?;
+                skip(input, n)?;
+            }
+            Schema::Fixed(FixedSchema { size, .. })
+            | Schema::Uuid(UuidSchema::Fixed(FixedSchema { size, .. }))
+            | Schema::Decimal(DecimalSchema {
+                inner: InnerDecimalSchema::Fixed(FixedSchema { size, .. }),
+                ..
+            })
+            | Schema::Duration(FixedSchema { size, .. }) => {
+                self.budget.charge(size.saturating_mul(BYTE_COST))?;
+                skip(input, *size)?;
+            }
+            Schema::Array(array) => self.blocks(input, |m, input| {
+                m.value(&array.items, namespace, input, depth + 1)
+            })?,
+            Schema::Map(map) => self.blocks(input, |m, input| {
+                let n = length(input)?;
+                m.budget.charge(n)?;
+                skip(input, n)?;
+                m.value(&map.types, namespace, input, depth + 1)
+            })?,
+            Schema::Union(union) => {
+                let index = long(input)?;
+                let variant = usize::try_from(index)
+                    .ok()
+                    .and_then(|i| union.variants().get(i))
+                    .ok_or_else(|| RegistryError::Decode(format!("union index {index}")))?;
+                self.value(variant, namespace, input, depth)?;
+            }
+            Schema::Record(record) => {
+                let name = record.name.fully_qualified_name(namespace);
+                for field in &record.fields {
+                    self.value(&field.schema, name.namespace(), input, depth + 1)?;
+                }
+            }
+            Schema::Ref { name } => {
+                let full = name.fully_qualified_name(namespace);
+                let resolved = *self.names.get(full.as_ref()).ok_or_else(|| {
+                    RegistryError::Decode(format!("unknown type {}", full.fullname(None)))
+                })?;
+                self.value(resolved, namespace, input, depth + 1)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Array and map blocks: a count (negative: followed by a byte size), 0 ends. The whole
+    /// block is charged before its items are read, so a huge count of empty items is refused
+    /// without reading them.
+    fn blocks(
+        &mut self,
+        input: &mut &[u8],
+        mut item: impl FnMut(&mut Self, &mut &[u8]) -> Result<(), RegistryError>,
+    ) -> Result<(), RegistryError> {
+        loop {
+            let count = long(input)?;
+            if count == 0 {
+                return Ok(());
+            }
+            if count < 0 {
+                long(input)?;
+            }
+            let count = usize::try_from(count.unsigned_abs())
+                .map_err(|_| RegistryError::Decode(format!("block of {count} items")))?;
+            self.budget.nodes(count)?;
+            for _ in 0..count {
+                item(self, input)?;
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -345,6 +570,104 @@ mod tests {
             parse(customer, &[]).is_err(),
             "unknown type without the reference"
         );
+    }
+
+    fn zigzag(n: i64) -> Vec<u8> {
+        let mut v = ((n << 1) ^ (n >> 63)) as u64;
+        let mut out = Vec::new();
+        loop {
+            let byte = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                out.push(byte);
+                return out;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+
+    #[test]
+    fn a_message_of_many_collections_each_within_the_limit_is_refused_as_a_whole() {
+        // Four arrays of nulls: no payload bytes per item, one decoded value each.
+        let fields: Vec<String> = (0..4)
+            .map(|i| format!(r#"{{"name":"a{i}","type":{{"type":"array","items":"null"}}}}"#))
+            .collect();
+        let schema = parse(
+            &format!(
+                r#"{{"type":"record","name":"R","fields":[{}]}}"#,
+                fields.join(",")
+            ),
+            &[],
+        )
+        .unwrap();
+        let per_array = (MAX_DECODE_BYTES / crate::datum::NODE_COST / 3) as i64;
+        let array = |n: i64| {
+            let mut bytes = if n > 0 { zigzag(n) } else { Vec::new() };
+            bytes.extend(zigzag(0));
+            bytes
+        };
+        // One such array alone decodes (and stays within apache-avro's per-collection limit)...
+        let one: Vec<u8> = [array(per_array), array(0), array(0), array(0)].concat();
+        let decoded = decode(&schema, &one).unwrap().into_json();
+        assert_eq!(
+            decoded["a0"].as_array().map(Vec::len),
+            Some(per_array as usize)
+        );
+        // ...four of them in one message do not.
+        let four: Vec<u8> = (0..4).flat_map(|_| array(per_array)).collect();
+        assert!(four.len() < 64, "a tiny payload");
+        match decode(&schema, &four) {
+            Err(e) => assert!(e.to_string().contains("MiB"), "{e}"),
+            Ok(_) => panic!("four arrays decoded"),
+        }
+        // A single block claiming more items than the message may hold is refused unread.
+        let huge: Vec<u8> = [zigzag(i64::MAX / 2), array(0), array(0), array(0)].concat();
+        assert!(decode(&schema, &huge).is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_decoding() {
+        let schema = parse(
+            r#"{"type":"record","name":"N","fields":[{"name":"next","type":["null","N"]}]}"#,
+            &[],
+        )
+        .unwrap();
+        // Each level: union index 1, then the innermost takes null (index 0).
+        let nested = |levels: usize| {
+            let mut bytes = vec![2u8; levels];
+            bytes.push(0);
+            bytes
+        };
+        assert!(decode(&schema, &nested(10)).is_ok());
+        let e = decode(&schema, &nested(100_000)).unwrap_err();
+        assert!(e.to_string().contains("deeper"), "{e}");
+    }
+
+    #[test]
+    fn maps_keys_are_marked_as_map_keys() {
+        let schema = parse(
+            r#"{"type":"record","name":"R","fields":[{"name":"m","type":{"type":"map","values":"string"}}]}"#,
+            &[],
+        )
+        .unwrap();
+        let payload = [
+            zigzag(1),
+            zigzag(1),
+            b"k".to_vec(),
+            zigzag(1),
+            b"v".to_vec(),
+            zigzag(0),
+        ]
+        .concat();
+        let Datum::Object(fields) = decode(&schema, &payload).unwrap() else {
+            panic!("a record");
+        };
+        assert_eq!(fields[0].role, KeyRole::Field);
+        let Datum::Object(entries) = &fields[0].value else {
+            panic!("a map");
+        };
+        assert_eq!(entries[0].key, "k");
+        assert_eq!(entries[0].role, KeyRole::MapKey);
     }
 
     #[test]

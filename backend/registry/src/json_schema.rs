@@ -69,7 +69,7 @@ fn resolve<'a>(
 }
 
 /// Follows `$ref` chains (at most 32 hops); returns the schema and the document it lives in.
-fn deref<'a>(
+pub(crate) fn deref<'a>(
     schema: &'a JsonSchema,
     mut node: &'a Value,
     mut doc: &'a Value,

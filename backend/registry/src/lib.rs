@@ -8,6 +8,7 @@
 mod access;
 mod avro;
 pub mod budget;
+mod datum;
 mod error;
 mod http;
 mod json_schema;
@@ -18,6 +19,7 @@ mod store;
 mod wire;
 
 pub use access::{AuthFailure, Caller, NoHooks, RegistryAuth, RegistryHooks};
+pub use datum::{Datum, Entry, KeyRole, MAX_DECODE_BYTES, MAX_DECODE_DEPTH, plain_json};
 pub use error::RegistryError;
 pub use http::{root, router};
 pub use remote::{RemoteRegistry, http_client, install_crypto_provider};
@@ -30,7 +32,7 @@ pub use store::{
     VersionSelector, check_compatibility, claim_subject, clear_subject_compatibility,
     delete_subject, delete_version, global_compatibility, latest, lookup, register,
     resolve_references, schema_by_id, schema_usages, set_global_compatibility, set_public_read,
-    set_subject_compatibility, subject_compatibility, subject_info, subjects, validate, version,
-    version_of, versions,
+    set_subject_compatibility, subject_compatibility, subject_info, subject_schema_ids, subjects,
+    validate, version, version_of, versions,
 };
-pub use wire::decode_message;
+pub use wire::{WriterSchema, decode_message, schema_id, writer_schema};

@@ -11,7 +11,12 @@ use prost_reflect::{
 use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver};
 use serde_json::Value;
 
-use crate::{RegistryError, ResolvedReference, budget::Budget, schema::MAX_FIELD_NAMES};
+use crate::{
+    RegistryError, ResolvedReference,
+    budget::Budget,
+    datum::{Datum, DecodeBudget, Entry, KeyRole, MAX_DECODE_DEPTH, too_deep, truncated, varint},
+    schema::MAX_FIELD_NAMES,
+};
 
 /// The name the subject's own file gets while compiling.
 const MAIN_FILE: &str = "__registry_schema__.proto";
@@ -322,13 +327,176 @@ pub(crate) fn message_at(
 
 /// A message as JSON with its fields under their `.proto` names (`customer_email`, not the JSON
 /// mapping's `customerEmail`): the names schema fields, search and PII classifications use.
-pub(crate) fn decode(message: MessageDescriptor, payload: &[u8]) -> Result<Value, RegistryError> {
-    let decoded = DynamicMessage::decode(message, payload)
+/// The message is measured first (every field, element and byte, the nesting) against the
+/// per-message bounds; `map<>` keys are marked as map keys.
+pub(crate) fn decode(message: MessageDescriptor, payload: &[u8]) -> Result<Datum, RegistryError> {
+    let mut measure = Measure {
+        budget: DecodeBudget::new(),
+    };
+    let mut input = payload;
+    measure.fields(Some(&message), &mut input, None, 0)?;
+    let decoded = DynamicMessage::decode(message.clone(), payload)
         .map_err(|e| RegistryError::Decode(e.to_string()))?;
     let options = prost_reflect::SerializeOptions::new().use_proto_field_name(true);
-    decoded
+    let json = decoded
         .serialize_with_options(serde_json::value::Serializer, &options)
-        .map_err(|e| RegistryError::Decode(e.to_string()))
+        .map_err(|e| RegistryError::Decode(e.to_string()))?;
+    Ok(message_datum(&message, json))
+}
+
+/// Well-known types have their own JSON forms (a timestamp is a string, `Struct` any object).
+fn is_well_known(message: &MessageDescriptor) -> bool {
+    message.full_name().starts_with("google.protobuf.")
+}
+
+fn message_datum(message: &MessageDescriptor, json: Value) -> Datum {
+    let Value::Object(map) = json else {
+        return Datum::from_json_with(json, KeyRole::Unknown);
+    };
+    if is_well_known(message) {
+        return Datum::from_json_with(Value::Object(map), KeyRole::Unknown);
+    }
+    Datum::Object(
+        map.into_iter()
+            .map(|(key, value)| match message.get_field_by_name(&key) {
+                Some(field) => {
+                    let value = field_datum(&field, value);
+                    Entry {
+                        key,
+                        role: KeyRole::Field,
+                        value,
+                    }
+                }
+                None => Entry {
+                    key,
+                    role: KeyRole::Unknown,
+                    value: Datum::from_json_with(value, KeyRole::Unknown),
+                },
+            })
+            .collect(),
+    )
+}
+
+fn field_datum(field: &FieldDescriptor, json: Value) -> Datum {
+    if field.is_map() {
+        let value_kind = match field.kind() {
+            Kind::Message(entry) => entry.map_entry_value_field().kind(),
+            other => other,
+        };
+        return match json {
+            Value::Object(map) => Datum::Object(
+                map.into_iter()
+                    .map(|(key, v)| Entry {
+                        key,
+                        role: KeyRole::MapKey,
+                        value: kind_datum(&value_kind, v),
+                    })
+                    .collect(),
+            ),
+            other => Datum::from_json_with(other, KeyRole::Unknown),
+        };
+    }
+    match json {
+        Value::Array(items) if field.is_list() => Datum::List(
+            items
+                .into_iter()
+                .map(|v| kind_datum(&field.kind(), v))
+                .collect(),
+        ),
+        other => kind_datum(&field.kind(), other),
+    }
+}
+
+fn kind_datum(kind: &Kind, json: Value) -> Datum {
+    match kind {
+        Kind::Message(message) => message_datum(message, json),
+        _ => Datum::from_json_with(json, KeyRole::Unknown),
+    }
+}
+
+/// Walks a message's wire format without decoding it, charging what decoding would take.
+struct Measure {
+    budget: DecodeBudget,
+}
+
+fn take<'a>(input: &mut &'a [u8], n: usize) -> Result<&'a [u8], RegistryError> {
+    if input.len() < n {
+        return Err(truncated());
+    }
+    let (head, rest) = input.split_at(n);
+    *input = rest;
+    Ok(head)
+}
+
+impl Measure {
+    fn fields(
+        &mut self,
+        message: Option<&MessageDescriptor>,
+        input: &mut &[u8],
+        group: Option<u32>,
+        depth: usize,
+    ) -> Result<(), RegistryError> {
+        if depth > MAX_DECODE_DEPTH {
+            return Err(too_deep());
+        }
+        while !input.is_empty() {
+            let key = varint(input)?;
+            let number = u32::try_from(key >> 3)
+                .map_err(|_| RegistryError::Decode(format!("field number {}", key >> 3)))?;
+            let field = message.and_then(|m| m.get_field(number));
+            self.budget.nodes(1)?;
+            match key & 7 {
+                0 => {
+                    varint(input)?;
+                }
+                1 => {
+                    take(input, 8)?;
+                }
+                5 => {
+                    take(input, 4)?;
+                }
+                2 => {
+                    let n = usize::try_from(varint(input)?).map_err(|_| truncated())?;
+                    let mut bytes = take(input, n)?;
+                    match field.map(|f| f.kind()) {
+                        Some(Kind::Message(m)) => {
+                            self.fields(Some(&m), &mut bytes, None, depth + 1)?
+                        }
+                        Some(Kind::String) | None => self.budget.charge(n)?,
+                        // Shown as base64.
+                        Some(Kind::Bytes) => self.budget.charge(n.saturating_mul(2))?,
+                        // A packed repeated scalar: one node per element.
+                        Some(Kind::Fixed32 | Kind::Sfixed32 | Kind::Float) => {
+                            self.budget.nodes(n / 4)?
+                        }
+                        Some(Kind::Fixed64 | Kind::Sfixed64 | Kind::Double) => {
+                            self.budget.nodes(n / 8)?
+                        }
+                        Some(_) => self
+                            .budget
+                            .nodes(bytes.iter().filter(|b| *b & 0x80 == 0).count())?,
+                    }
+                }
+                3 => {
+                    let inner = match field.map(|f| f.kind()) {
+                        Some(Kind::Message(m)) => Some(m),
+                        _ => None,
+                    };
+                    self.fields(inner.as_ref(), input, Some(number), depth + 1)?;
+                }
+                4 if group == Some(number) => return Ok(()),
+                wire => {
+                    return Err(RegistryError::Decode(format!(
+                        "unexpected wire type {wire} for field {number}"
+                    )));
+                }
+            }
+        }
+        match group {
+            Some(_) => Err(truncated()),
+            None => Ok(()),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -461,8 +629,38 @@ mod tests {
         let b = message_at(&file, &[0, 0]).unwrap();
         assert_eq!(b.full_name(), "A.B");
         assert_eq!(message_at(&file, &[1]).unwrap().full_name(), "C");
-        let json = decode(b, &[0x08, 0x2a]).unwrap();
+        let json = decode(b, &[0x08, 0x2a]).unwrap().into_json();
         assert_eq!(json, serde_json::json!({"n": 42}));
+    }
+
+    #[test]
+    fn many_small_elements_are_refused_as_a_whole() {
+        let file = parse(
+            "syntax = \"proto3\";\nmessage A { repeated B b = 1; map<string, B> m = 2; }\nmessage B { }\n",
+            &[],
+        )
+        .unwrap();
+        let a = message_at(&file, &[0]).unwrap();
+        // Two bytes per empty message: far more once decoded.
+        let many = [0x0a, 0x00].repeat(crate::MAX_DECODE_BYTES / crate::datum::NODE_COST + 1);
+        match decode(a.clone(), &many) {
+            Err(e) => assert!(e.to_string().contains("MiB"), "{e}"),
+            Ok(_) => panic!("decoded"),
+        }
+        assert!(decode(a.clone(), &[0x0a, 0x00].repeat(10)).is_ok());
+        // m = {"k": {}}: entry (key field 1 = "k", value field 2 = empty B).
+        let Datum::Object(fields) = decode(a, &[0x12, 0x05, 0x0a, 0x01, b'k', 0x12, 0x00]).unwrap()
+        else {
+            panic!("a message");
+        };
+        let m = fields.iter().find(|f| f.key == "m").unwrap();
+        let Datum::Object(entries) = &m.value else {
+            panic!("a map");
+        };
+        assert_eq!(
+            (entries[0].key.as_str(), entries[0].role),
+            ("k", KeyRole::MapKey)
+        );
     }
 
     #[test]
@@ -476,7 +674,9 @@ mod tests {
         .unwrap();
         let order = message_at(&file, &[0]).unwrap();
         // customer_email = "a@b" (field 1, length 3), amount_minor = 5 (field 2).
-        let json = decode(order, &[0x0a, 0x03, b'a', b'@', b'b', 0x10, 0x05]).unwrap();
+        let json = decode(order, &[0x0a, 0x03, b'a', b'@', b'b', 0x10, 0x05])
+            .unwrap()
+            .into_json();
         assert_eq!(
             json,
             serde_json::json!({"customer_email": "a@b", "amount_minor": "5"})

@@ -496,10 +496,16 @@ impl RemoteRegistry {
         Ok(parsed)
     }
 
-    /// Decodes a framed Kafka message with its writer schema from this registry.
+    /// Decodes a framed Kafka message with its writer schema from this registry, whatever id
+    /// it names.
     pub async fn decode_message(&self, bytes: &[u8]) -> Result<Value, RegistryError> {
         let (id, payload) = wire::split(bytes)?;
-        wire::decode_payload(&*self.parsed(id).await?, payload)
+        wire::decode_payload(&*self.parsed(id).await?, payload).map(crate::Datum::into_json)
+    }
+
+    /// The writer schema of an id in this registry (cached: an id never changes meaning).
+    pub async fn writer_schema(&self, id: i32) -> Result<wire::WriterSchema, RegistryError> {
+        Ok(wire::WriterSchema(self.parsed(id).await?))
     }
 }
 

@@ -601,6 +601,22 @@ pub async fn versions(
     Ok(numbers)
 }
 
+/// The schema ids of a subject's versions, deleted ones too when `include_deleted` (none when
+/// the subject does not exist).
+pub async fn subject_schema_ids(
+    conn: &mut PgConnection,
+    subject: &str,
+    include_deleted: bool,
+) -> Result<Vec<i32>, RegistryError> {
+    Ok(sqlx::query_scalar(
+        "select distinct schema_id from registry_versions where subject = $1 and ($2 or not deleted) order by schema_id",
+    )
+    .bind(subject)
+    .bind(include_deleted)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
 /// The newest live version.
 pub async fn latest(
     conn: &mut PgConnection,

@@ -1,10 +1,18 @@
 //! The Confluent wire format: magic byte 0, the schema id (4 bytes, big endian), for Protobuf
 //! the message indexes (zigzag varints), then the payload.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 use sqlx::PgConnection;
 
-use crate::{RegistryError, avro, protobuf, schema::Parsed, store};
+use crate::{
+    RegistryError, avro,
+    datum::{self, Datum},
+    protobuf,
+    schema::Parsed,
+    store,
+};
 
 /// The schema id and the rest of a framed message.
 pub(crate) fn split(bytes: &[u8]) -> Result<(i32, &[u8]), RegistryError> {
@@ -18,19 +26,10 @@ pub(crate) fn split(bytes: &[u8]) -> Result<(i32, &[u8]), RegistryError> {
 }
 
 fn varint(bytes: &mut &[u8]) -> Result<i64, RegistryError> {
-    let mut value: u64 = 0;
-    for shift in (0..64).step_by(7) {
-        let (&byte, rest) = bytes
-            .split_first()
-            .ok_or_else(|| RegistryError::Decode("truncated message indexes".into()))?;
-        *bytes = rest;
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            // zigzag
-            return Ok(((value >> 1) as i64) ^ -((value & 1) as i64));
-        }
-    }
-    Err(RegistryError::Decode("varint too long".into()))
+    datum::zigzag(bytes).map_err(|e| match e {
+        RegistryError::Decode(m) => RegistryError::Decode(format!("message indexes: {m}")),
+        e => e,
+    })
 }
 
 /// Confluent's message indexes: a count then that many indexes; count 0 means `[0]`.
@@ -45,19 +44,57 @@ pub(crate) fn message_indexes(bytes: &mut &[u8]) -> Result<Vec<i64>, RegistryErr
     (0..count).map(|_| varint(bytes)).collect()
 }
 
+/// The schema id a framed message names, if it is framed (magic byte 0 and a payload).
+pub fn schema_id(bytes: &[u8]) -> Option<i32> {
+    match bytes {
+        [0, a, b, c, d, _, ..] => Some(i32::from_be_bytes([*a, *b, *c, *d])),
+        _ => None,
+    }
+}
+
+/// A writer schema, parsed, ready to decode the messages framed with its id. Cheap to clone.
+#[derive(Clone)]
+pub struct WriterSchema(pub(crate) Arc<Parsed>);
+
+impl std::fmt::Debug for WriterSchema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriterSchema").finish_non_exhaustive()
+    }
+}
+
+impl WriterSchema {
+    /// Decodes a framed message (header included) within the per-message bounds
+    /// ([`crate::MAX_DECODE_BYTES`], [`crate::MAX_DECODE_DEPTH`]). The caller chose this schema
+    /// for the id the message names.
+    pub fn decode(&self, framed: &[u8]) -> Result<Datum, RegistryError> {
+        let (_, payload) = split(framed)?;
+        decode_payload(&self.0, payload)
+    }
+}
+
+/// The writer schema of an id in the embedded registry.
+pub async fn writer_schema(
+    conn: &mut PgConnection,
+    id: i32,
+) -> Result<WriterSchema, RegistryError> {
+    Ok(WriterSchema(Arc::new(
+        store::parsed_schema(conn, id).await?,
+    )))
+}
+
 /// Decodes a framed Kafka message to JSON with its writer schema (Avro datum, JSON document,
-/// Protobuf message) from the embedded registry.
+/// Protobuf message) from the embedded registry, whatever id it names.
 pub async fn decode_message(conn: &mut PgConnection, bytes: &[u8]) -> Result<Value, RegistryError> {
     let (id, payload) = split(bytes)?;
-    decode_payload(&store::parsed_schema(conn, id).await?, payload)
+    decode_payload(&store::parsed_schema(conn, id).await?, payload).map(Datum::into_json)
 }
 
 /// Decodes what follows the 5-byte header with the writer schema.
-pub(crate) fn decode_payload(schema: &Parsed, mut payload: &[u8]) -> Result<Value, RegistryError> {
+pub(crate) fn decode_payload(schema: &Parsed, mut payload: &[u8]) -> Result<Datum, RegistryError> {
     match schema {
         Parsed::Avro(schema) => avro::decode(schema, payload),
-        Parsed::Json(_) => {
-            serde_json::from_slice(payload).map_err(|e| RegistryError::Decode(e.to_string()))
+        Parsed::Json(schema) => {
+            datum::parse_json(payload).map(|value| datum::from_json_schema(schema, value))
         }
         Parsed::Protobuf(file) => {
             let indexes = message_indexes(&mut payload)?;

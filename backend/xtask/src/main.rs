@@ -28,7 +28,9 @@ const USAGE: &str = "\
 Usage:
   cargo xtask dev             start the whole platform with demo data (Ctrl-C stops it)
   cargo xtask test [ARGS]     run every test; with ARGS, only `cargo test ARGS` against the real services
-  cargo xtask bench           run the benchmarks (release build) against the real services
+  cargo xtask bench [NAME]    run the benchmarks (release build) against the real services;
+                              with NAME (graphql_throughput, catalog_search, schema_checks,
+                              samples_load) only that one
 
 Environment (all optional):
   DATABASE_URL           use this PostgreSQL server instead of the managed local cluster
@@ -104,7 +106,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("dev") => dev(&ctx),
         Some("test") => test(&ctx, &args[1..]),
-        Some("bench") => bench(&ctx),
+        Some("bench") => bench(&ctx, args.get(1).map(String::as_str)),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -483,17 +485,7 @@ fn test_with_postgres(
     };
     let bin = ui::step("build the tributary binary", || build::build_server(ctx))?;
 
-    // One broker per test run, on free ports, with a fresh data folder and secret.
-    let kafka = KafkaInstance {
-        dir: run_dir.join("kafka"),
-        port: proc::free_port()?,
-        tls_port: proc::free_port()?,
-        controller_port: proc::free_port()?,
-        password: services::random_hex(16)?,
-    };
-    let mut kafka_service = ui::step("start Kafka for this run", || {
-        services::start_kafka(&lib, &kafka)
-    })?;
+    let (kafka, mut kafka_service) = start_run_kafka(&lib, &run_dir)?;
     let stripe_port = proc::free_port()?;
     let mut stripe = ui::step("start stripe-mock for this run", || {
         services::start_stripe_mock(&stripe_bin, stripe_port, &run_dir.join("stripe-mock.log"))
@@ -762,10 +754,32 @@ fn check_chart(ctx: &Ctx, run_dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// One broker for a run, on free ports, with a fresh data folder and secret.
+fn start_run_kafka(lib: &Path, run_dir: &Path) -> Result<(KafkaInstance, Service), String> {
+    let kafka = KafkaInstance {
+        dir: run_dir.join("kafka"),
+        port: proc::free_port()?,
+        tls_port: proc::free_port()?,
+        controller_port: proc::free_port()?,
+        password: services::random_hex(16)?,
+    };
+    let service = ui::step("start Kafka for this run", || {
+        services::start_kafka(lib, &kafka)
+    })?;
+    Ok((kafka, service))
+}
+
 /// Benchmarks print tables comparing each target with its baseline measured in the same run.
-fn bench(ctx: &Ctx) -> Result<(), String> {
+/// `only`: run just the bench of that name.
+fn bench(ctx: &Ctx, only: Option<&str>) -> Result<(), String> {
     let mut pg = ui::step("PostgreSQL", services::ensure_postgres)?;
-    let mut result = Ok(());
+    let result = bench_with_postgres(ctx, &pg, only);
+    pg.stop();
+    result
+}
+
+fn bench_with_postgres(ctx: &Ctx, pg: &Postgres, only: Option<&str>) -> Result<(), String> {
+    let wanted = |name: &str| only.is_none_or(|o| o == name);
     for (title, bench) in [
         (
             "GraphQL throughput vs bare axum (release build)",
@@ -780,7 +794,10 @@ fn bench(ctx: &Ctx) -> Result<(), String> {
             "schema_checks",
         ),
     ] {
-        result = ui::step(title, || {
+        if !wanted(bench) {
+            continue;
+        }
+        ui::step(title, || {
             drop_test_databases(&pg.url)?;
             proc::run(
                 Command::new(&ctx.cargo)
@@ -788,12 +805,54 @@ fn bench(ctx: &Ctx) -> Result<(), String> {
                     .args(["bench", "--package", "tributary-tests", "--bench", bench])
                     .env("TRIBUTARY_TEST_DATABASE_URL", &pg.url),
             )
-        });
-        if result.is_err() {
-            break;
-        }
+        })?;
     }
-    pg.stop();
+    if !wanted("samples_load") {
+        return Ok(());
+    }
+    // Live samples read Kafka: one broker for this run, as for the tests.
+    let lib = ui::step(
+        &format!("Apache Kafka {} jars", services::KAFKA_VERSION),
+        || services::ensure_kafka_jars(ctx),
+    )?;
+    let run_dir = ctx
+        .target
+        .join("bench-stack")
+        .join(format!("run-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&run_dir);
+    let (kafka, mut kafka_service) = start_run_kafka(&lib, &run_dir)?;
+    let result = ui::step(
+        "live samples under anonymous load, /readyz alongside (release build)",
+        || {
+            drop_test_databases(&pg.url)?;
+            proc::run(
+                Command::new(&ctx.cargo)
+                    .current_dir(&ctx.root)
+                    .args([
+                        "bench",
+                        "--package",
+                        "tributary-tests",
+                        "--bench",
+                        "samples_load",
+                    ])
+                    .env("TRIBUTARY_TEST_DATABASE_URL", &pg.url)
+                    .env("TRIBUTARY_TEST_KAFKA_BOOTSTRAP", kafka.bootstrap())
+                    .env(
+                        "TRIBUTARY_TEST_KAFKA_USERNAME",
+                        services::KAFKA_PLATFORM_USER,
+                    )
+                    .env("TRIBUTARY_TEST_KAFKA_PASSWORD", &kafka.password)
+                    .env(
+                        "TRIBUTARY_TEST_SITE_ROOT",
+                        ctx.target.join("site").display().to_string(),
+                    ),
+            )
+        },
+    );
+    kafka_service.stop();
+    if result.is_ok() {
+        let _ = fs::remove_dir_all(&run_dir);
+    }
     result
 }
 

@@ -938,8 +938,8 @@ fn Wizard(options: WizardOptions, org: Option<String>) -> impl IntoView {
                         </label>
                         <label class="field field-wide">
                             <span class="field-label">"PII fields"</span>
-                            <input type="text" name="pii_fields" id="contract-pii" placeholder="customer.email, customer.phone" />
-                            <p class="field-hint">"Comma-separated paths; samples redact them."</p>
+                            <input type="text" name="pii_fields" id="contract-pii" placeholder="customer.email, **.phone, @key" />
+                            <p class="field-hint">"Comma-separated paths; samples redact them. "<code>"*"</code>" is any one field, "<code>"**.email"</code>" every email at any depth (through lists and maps), "<code>"@key"</code>" the whole message key ("<code>"@value.x"</code>" the value only)."</p>
                             <FieldError id="contract-pii-error" message=error_of(contract_value, Some("fieldClassifications")) />
                         </label>
                         <label class="field field-wide">

@@ -313,6 +313,9 @@ pub struct SchemaDiff {
     pub unified: String,
 }
 
+/// What `samples` costs in a query's complexity: a topic read, not a field.
+const SAMPLES_COMPLEXITY: usize = 40;
+
 #[derive(SimpleObject)]
 pub struct SampleMessage {
     pub partition: i32,
@@ -322,6 +325,12 @@ pub struct SampleMessage {
     pub key: Option<Json<serde_json::Value>>,
     /// Decoded value (JSON), fields classified as PII redacted.
     pub value: Option<Json<serde_json::Value>>,
+    /// Why the key is not shown decoded ("not decodable with this stream's schemas": framed
+    /// with another schema id, or not in the stream's format); the key is then null when a
+    /// classification applies to it.
+    pub key_error: Option<String>,
+    /// Why the value is not shown decoded, as for the key.
+    pub value_error: Option<String>,
 }
 
 #[derive(SimpleObject)]
@@ -518,7 +527,9 @@ impl Stream {
         })
     }
     /// The newest messages of the topic, decoded to JSON, PII-classified fields redacted.
-    #[graphql(complexity = "10 * child_complexity")]
+    /// Complexity 40: a read of the topic (shared by every `limit` and viewer for a moment,
+    /// but a Kafka read and a decode when it is not), whatever `limit` is.
+    #[graphql(complexity = "SAMPLES_COMPLEXITY + child_complexity")]
     async fn samples(
         &self,
         ctx: &Context<'_>,
@@ -537,6 +548,8 @@ impl Stream {
                 timestamp: s.timestamp,
                 key: s.key.map(Json),
                 value: s.value.map(Json),
+                key_error: s.key_error,
+                value_error: s.value_error,
             })
             .collect())
     }
