@@ -41,17 +41,15 @@ async fn bounded<T>(what: &str, work: impl std::future::Future<Output = T>) -> T
 }
 
 async fn registry_post(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, Value) {
-    let response = app
-        .http
-        .post(app.url(&format!("/registry{path}")))
-        .basic_auth("client", Some(token))
-        .header("content-type", "application/vnd.schemaregistry.v1+json")
-        .body(body.to_string())
-        .send()
-        .await
-        .expect("request");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("JSON body"))
+    let (status, body) = crate::registry::call(
+        app,
+        crate::registry::Auth::Basic(token),
+        reqwest::Method::POST,
+        path,
+        Some(body),
+    )
+    .await;
+    (status.as_u16(), body)
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use tributary_identity::{Actor, Identity, Principal, Scope};
 use tributary_tests::{TestApp, jwt_config, unique};
 use uuid::Uuid;
 
-const CT: &str = "application/vnd.schemaregistry.v1+json";
+pub(crate) const CT: &str = "application/vnd.schemaregistry.v1+json";
 
 const ORDER_V1: &str = r#"{"type":"record","name":"Order","namespace":"shop","fields":[{"name":"id","type":"string"},{"name":"qty","type":"int"}]}"#;
 const ORDER_V2_OK: &str = r#"{"type":"record","name":"Order","namespace":"shop","fields":[{"name":"id","type":"string"},{"name":"qty","type":"int"},{"name":"note","type":"string","default":""}]}"#;
@@ -77,14 +77,14 @@ async fn claim(app: &TestApp, subject: &str, org: Uuid) {
         .expect("claim");
 }
 
-enum Auth<'a> {
+pub(crate) enum Auth<'a> {
     None,
     /// Confluent style: `Basic base64(user:token)`.
     Basic(&'a str),
     Bearer(&'a str),
 }
 
-async fn call(
+pub(crate) async fn call(
     app: &TestApp,
     auth: Auth<'_>,
     method: Method,

@@ -6,11 +6,14 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use tributary_tests::{TestApp, unique};
 
-use crate::streams::{provider, write_token};
+use crate::{
+    registry::{Auth, CT},
+    streams::{provider, write_token},
+};
 
-const CT: &str = "application/vnd.schemaregistry.v1+json";
 const RECORD: &str = r#"{"type":"record","name":"R","fields":[{"name":"f1","type":"string"}]}"#;
 
+/// The registry call of `registry.rs` with a tenant's token, status as a number.
 async fn call(
     app: &TestApp,
     token: &str,
@@ -18,20 +21,8 @@ async fn call(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let mut request = app
-        .http
-        .request(method, app.url(&format!("/registry{path}")))
-        .basic_auth("client", Some(token));
-    if let Some(body) = body {
-        request = request.header("content-type", CT).body(body.to_string());
-    }
-    let response = request.send().await.expect("request");
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("body");
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    let (status, body) = crate::registry::call(app, Auth::Basic(token), method, path, body).await;
+    (status.as_u16(), body)
 }
 
 #[tokio::test]
